@@ -1,0 +1,178 @@
+"""The `kgapp` command: build, validate, query, export and serve the graph."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import Config
+
+FORMAT_HELP = "Output format"
+
+
+def _config(store: str | None, data: tuple[str, ...] = ()) -> Config:
+    changes: dict = {}
+    if store:
+        changes["store"] = Path(store)
+    if data:
+        changes["data_dirs"] = tuple(Path(d) for d in data)
+    return Config.from_mapping(changes)
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kgapp")
+def main() -> None:
+    """A knowledge graph of US procedure-billing knowledge: build it, query it, serve it."""
+
+
+@main.command()
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Folder of data files (.ttl, .trig); repeat for several. Default: the shipped data.")
+@click.option("--store", type=click.Path(file_okay=False), help="Store folder (default: $KGAPP_STORE or ~/.local/share/kgapp/store).")
+def build(data: tuple[str, ...], store: str | None) -> None:
+    """Load, validate, reason over and store the graph (the previous store stays until this one is complete)."""
+    from .build import BuildRejected, build as run_build
+    from .load import SourceError
+
+    config = _config(store, data)
+    click.echo(f"Building into {config.store}", err=True)
+    try:
+        result = run_build(config, progress=_progress)
+    except SourceError as e:
+        raise click.ClickException(f"cannot read source: {e}") from None
+    except BuildRejected as e:
+        click.echo(e.report.as_text(), err=True)
+        raise click.ClickException(f"{e}; the previous store (if any) is unchanged") from None
+    except (RuntimeError, ValueError, FileNotFoundError) as e:
+        raise click.ClickException(str(e)) from None
+    for warning in result.report.warnings:
+        click.echo(warning.as_text(), err=True)
+    click.echo(f"Built {result.triples} triples ({result.inferred} inferred, "
+               f"{len(result.report.warnings)} warning(s)) in {result.seconds:.1f} s: {result.folder}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle"]), default="text", show_default=True,
+              help=FORMAT_HELP)
+def validate(files: tuple[str, ...], fmt: str) -> None:
+    """Validate Turtle/TriG FILES against kgapp's shapes. Exit 0 conforming, 1 violations, 2 unreadable."""
+    from .build import load_inputs, validate_inputs
+    from .load import SourceError
+    from .sources import RDF_SUFFIXES, SourceFile, graph_for
+
+    sources = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            click.echo(f"Error: {name}: no such file", err=True)
+            sys.exit(2)
+        if path.suffix.lower() not in RDF_SUFFIXES:
+            click.echo(f"Error: {name}: unknown RDF file type (use .ttl, .trig, .nt or .nq)", err=True)
+            sys.exit(2)
+        sources.append(SourceFile(path, graph_for(path), "data"))
+    try:
+        inputs = load_inputs(Config.from_mapping(), extra_data=sources)
+    except SourceError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    report = validate_inputs(inputs)
+    if fmt == "turtle":
+        click.echo(report.graph.serialize(format="turtle"))
+    else:
+        click.echo(report.as_text())
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml"]),
+              help=FORMAT_HELP)
+@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
+    """Run a SPARQL query (argument, -f FILE, or - for standard input) against the built store."""
+    from .namespaces import PREFIXES
+    from .query import render
+    from .store import StoreUnavailable, open_store
+
+    if query_file is not None:
+        text = query_file.read()
+    elif sparql == "-":
+        text = sys.stdin.read()
+    elif sparql:
+        text = sparql
+    else:
+        raise click.UsageError("give a query, -f FILE, or - to read standard input")
+    config = _config(store)
+    try:
+        st = open_store(config.store)
+    except StoreUnavailable as e:
+        raise click.ClickException(str(e)) from None
+    try:
+        result = st.query(text, prefixes=PREFIXES)
+        out = render(result, fmt)
+    except SyntaxError as e:
+        raise click.ClickException(f"query syntax error: {e}") from None
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    sys.stdout.buffer.write(out)
+
+
+@main.command()
+@click.option("--format", "fmt", default="turtle", show_default=True,
+              type=click.Choice(["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"]), help=FORMAT_HELP)
+@click.option("--inferred", is_flag=True, help="Include the inferred triples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> None:
+    """Export the graph (asserted triples; --inferred adds inferred ones) in an RDF format."""
+    from .export import write_export
+    from .store import StoreUnavailable, open_store
+
+    try:
+        st = open_store(_config(store).store)
+    except StoreUnavailable as e:
+        raise click.ClickException(str(e)) from None
+    if output:
+        tmp = Path(output + ".partial")
+        with open(tmp, "wb") as handle:
+            write_export(st, fmt, handle, inferred=inferred)
+        tmp.replace(output)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        write_export(st, fmt, sys.stdout.buffer, inferred=inferred)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+def serve(host: str, port: int, threads: int, store: str | None) -> None:
+    """Serve the SPARQL endpoint, pages and exports (builds the store first if there is none)."""
+    from .build import BuildRejected, build as run_build
+    from .load import SourceError
+    from .store import current_build
+    from .web import create_app
+
+    config = _config(store)
+    if current_build(config.store) is None:
+        click.echo(f"No store at {config.store} yet: building it first.", err=True)
+        try:
+            run_build(config, progress=_progress)
+        except (SourceError, BuildRejected) as e:
+            raise click.ClickException(f"cannot build the store: {e}") from None
+    app = create_app(config)
+    from waitress import serve as waitress_serve
+
+    click.echo(f"kgapp serving {config.store} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="kgapp")

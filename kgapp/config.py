@@ -1,0 +1,75 @@
+"""Settings for a build or a served app, with their defaults, read from keyword arguments or KGAPP_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .namespaces import DEFAULT_BASE_IRI
+
+
+def default_store_path() -> Path:
+    """Where the embedded store lives unless told otherwise: $KGAPP_STORE, else the XDG data folder."""
+    env = os.environ.get("KGAPP_STORE")
+    if env:
+        return Path(env)
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "kgapp" / "store"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build or the web app needs to know; immutable so one app never sees another's."""
+
+    store: Path = field(default_factory=default_store_path)
+    # Instance IRIs are minted under this base; pages are served at the same path on this host.
+    base_iri: str = DEFAULT_BASE_IRI
+    # Extra or replacement data folders; empty means the data shipped with the package.
+    data_dirs: tuple[Path, ...] = ()
+    # Endpoint limits.
+    query_timeout: float = 10.0
+    max_query_length: int = 100_000
+    max_rows: int = 100_000
+    max_concurrent_queries: int = 8
+    # Web
+    page_size: int = 50
+    testing: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: dict | None = None) -> "Config":
+        """A Config from a dict (e.g. Flask test config) merged over KGAPP_* environment variables."""
+        merged: dict = {}
+        names = {f.name: f for f in fields(cls)}
+        for name in names:
+            env = os.environ.get(f"KGAPP_{name.upper()}")
+            if env is not None and name not in ("data_dirs",):
+                merged[name] = env
+        for key, value in (values or {}).items():
+            key = key.lower()
+            if key in names:
+                merged[key] = value
+        return cls()._coerced(merged)
+
+    def _coerced(self, values: dict) -> "Config":
+        out = {}
+        for f in fields(self):
+            if f.name not in values:
+                continue
+            v = values[f.name]
+            current = getattr(self, f.name)
+            if f.name == "store":
+                v = Path(v)
+            elif f.name == "data_dirs":
+                v = tuple(Path(p) for p in v)
+            elif isinstance(current, bool):
+                v = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
+            elif isinstance(current, int):
+                v = int(v)
+            elif isinstance(current, float):
+                v = float(v)
+            out[f.name] = v
+        return replace(self, **out)
+
+    def with_(self, **changes) -> "Config":
+        return self._coerced(changes)

@@ -1,0 +1,120 @@
+"""Check data against the SHACL shapes with pyshacl and report each result with the file it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+
+SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+
+
+class ShapesError(Exception):
+    """The shapes themselves are unusable (pyshacl could not run them)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One SHACL validation result, flattened for people and programs."""
+
+    severity: str  # "Violation", "Warning" or "Info"
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+    shape: str | None
+    constraint: str | None
+    sources: tuple[str, ...] = ()  # files (or graph IRIs) that state something about the focus node
+
+    def as_text(self) -> str:
+        where = ", ".join(self.sources) or "?"
+        bits = [f"{self.severity}: {self.message}", f"  node: <{self.focus}>", f"  in: {where}"]
+        if self.path:
+            bits.append(f"  path: <{self.path}>")
+        if self.value is not None:
+            bits.append(f"  value: {self.value}")
+        return "\n".join(bits)
+
+
+@dataclass
+class Report:
+    """What validation found: conforms means no Violation (warnings are reported, not fatal)."""
+
+    results: list[Result]
+    graph: Graph = field(repr=False)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Warning"]
+
+    def as_text(self) -> str:
+        if not self.results:
+            return "Conforms: no violations, no warnings."
+        head = f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
+        return head + "\n\n" + "\n\n".join(r.as_text() for r in self.results)
+
+
+def _term(t) -> str | None:
+    if t is None:
+        return None
+    if isinstance(t, Literal):
+        return t.n3()
+    return str(t)
+
+
+def _sources_of(node, dataset: Dataset | None, names: dict[str, str]) -> tuple[str, ...]:
+    if dataset is None or not isinstance(node, (URIRef, BNode)):
+        return ()
+    graphs = {getattr(ctx, "identifier", ctx) for _, _, _, ctx in dataset.quads((node, None, None, None)) if ctx is not None}
+    return tuple(sorted(names.get(str(g), str(g)) for g in graphs))
+
+
+def read_report(results_graph: Graph, dataset: Dataset | None = None,
+                graph_names: dict[str, str] | None = None) -> Report:
+    """Flatten a SHACL results graph; ``graph_names`` maps graph IRIs to file names for messages."""
+    names = graph_names or {}
+    results = []
+    for r in results_graph.subjects(RDF.type, SH.ValidationResult):
+        sev = results_graph.value(r, SH.resultSeverity)
+        focus = results_graph.value(r, SH.focusNode)
+        message = results_graph.value(r, SH.resultMessage)
+        constraint = results_graph.value(r, SH.sourceConstraintComponent)
+        results.append(Result(
+            severity=str(sev).rsplit("#", 1)[-1] if sev else "Violation",
+            focus=_term(focus) or "",
+            path=_term(results_graph.value(r, SH.resultPath)),
+            value=_term(results_graph.value(r, SH.value)),
+            message=str(message) if message else (str(constraint).rsplit("#", 1)[-1] if constraint else "constraint failed"),
+            shape=_term(results_graph.value(r, SH.sourceShape)),
+            constraint=_term(constraint),
+            sources=_sources_of(focus, dataset, names),
+        ))
+    results.sort(key=lambda x: (SEVERITY_ORDER.get(SH[x.severity], 9), x.focus, x.message))
+    return Report(results, results_graph)
+
+
+def validate_graph(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
+                   dataset: Dataset | None = None, graph_names: dict[str, str] | None = None) -> Report:
+    """Validate ``data`` plus ``ontology`` against ``shapes``.
+
+    The ontology is validated with the data, not passed as pyshacl's ont_graph: that option only
+    copies class and property axioms, and the ontology also holds SKOS concepts that data points to.
+    """
+    combined = data + ontology if ontology is not None else data
+    _, results_graph, text = pyshacl_validate(
+        data_graph=combined, shacl_graph=shapes, inference="none",
+        allow_warnings=True, advanced=True, meta_shacl=False, abort_on_first=False,
+    )
+    if not isinstance(results_graph, Graph):  # pyshacl reports a broken shape this way, not by raising
+        raise ShapesError(str(text).strip())
+    return read_report(results_graph, dataset, graph_names)
