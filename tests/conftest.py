@@ -1,0 +1,72 @@
+"""Fixtures by cost: the store is built once per session; apps and clients are made per test."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.store import open_store
+from kgapp.web import create_app
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory) -> Path:
+    """A store built from the shipped data, once for the whole session."""
+    path = tmp_path_factory.mktemp("store")
+    build(Config(store=path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def store(store_path):
+    return open_store(store_path)
+
+
+@pytest.fixture()
+def app(store_path):
+    return create_app({"store": store_path, "testing": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The app served by waitress on a loopback port in a background thread."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self.port = free_port()
+        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=4, ident="kgapp-test")
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(store_path):
+    """Real HTTP on 127.0.0.1 against the session store; base URL in ``.url``."""
+    with LiveServer(create_app({"store": store_path, "testing": True})) as server:
+        yield server
