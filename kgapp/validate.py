@@ -27,6 +27,7 @@ class Result:
     shape: str | None
     constraint: str | None
     sources: tuple[str, ...] = ()  # files (or graph IRIs) that state something about the focus node
+    node: object = field(default=None, compare=False, repr=False)  # the result node in the report graph
 
     def as_text(self) -> str:
         where = ", ".join(self.sources) or "?"
@@ -56,6 +57,22 @@ class Report:
     @property
     def warnings(self) -> list[Result]:
         return [r for r in self.results if r.severity == "Warning"]
+
+    def only_from(self, files: set[str]) -> "Report":
+        """The results about nodes that ``files`` state something about, with their part of the graph."""
+        kept = [r for r in self.results if set(r.sources) & files]
+        graph = Graph()
+        for prefix, ns in self.graph.namespaces():
+            graph.bind(prefix, ns)
+        report_node = self.graph.value(None, RDF.type, SH.ValidationReport)
+        if report_node is not None:
+            graph.add((report_node, RDF.type, SH.ValidationReport))
+            graph.add((report_node, SH.conforms, Literal(not any(r.severity == "Violation" for r in kept))))
+        for r in kept:
+            graph.add((report_node, SH.result, r.node))
+            for triple in self.graph.cbd(r.node):
+                graph.add(triple)
+        return Report(kept, graph)
 
     def as_text(self) -> str:
         if not self.results:
@@ -98,6 +115,7 @@ def read_report(results_graph: Graph, dataset: Dataset | None = None,
             shape=_term(results_graph.value(r, SH.sourceShape)),
             constraint=_term(constraint),
             sources=_sources_of(focus, dataset, names),
+            node=r,
         ))
     results.sort(key=lambda x: (SEVERITY_ORDER.get(SH[x.severity], 9), x.focus, x.message))
     return Report(results, results_graph)

@@ -1,0 +1,137 @@
+"""The shapes accept the shipped data and catch each kind of broken data with the right message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kgapp.build import load_inputs, validate_inputs
+from kgapp.config import Config
+from kgapp.sources import resource_dir
+
+
+@pytest.fixture(scope="module")
+def shipped_report():
+    return validate_inputs(load_inputs(Config()))
+
+
+def test_shipped_data_conforms(shipped_report):
+    assert shipped_report.conforms, shipped_report.as_text()
+
+
+def test_the_only_warning_is_the_64868_bilateral_conflict(shipped_report):
+    warnings = shipped_report.warnings
+    assert len(warnings) == 1
+    w = warnings[0]
+    assert w.focus.endswith("/code/cpt/64868")
+    assert w.shape.endswith("#BilateralModifierConflictShape")
+    # both sides of the conflict are named as sources
+    assert "seed-000-64868.ttl" in w.sources and "ref-medicare-pfs-indicators.ttl" in w.sources
+
+
+def mutated(tmp_path: Path, filename: str, old: str, new: str):
+    """Validate a copy of the shipped data with one textual change in one file."""
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    path = data / filename
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"mutation anchor not found in {filename}: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return validate_inputs(load_inputs(Config(data_dirs=(data,))))
+
+
+def only_violation(report, focus_suffix: str, message_part: str):
+    hits = [v for v in report.violations if v.focus.endswith(focus_suffix) and message_part in v.message]
+    assert hits, report.as_text()
+    return hits[0]
+
+
+def test_dropped_notation(tmp_path):
+    # The code's notation appears in the seed and in the fee-schedule file: drop both.
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    for name in ("seed-003-64612.ttl", "ref-medicare-pfs-indicators.ttl"):
+        p = data / name
+        p.write_text(p.read_text(encoding="utf-8").replace('skos:notation "64612" ;', ""), encoding="utf-8")
+    report = validate_inputs(load_inputs(Config(data_dirs=(data,))))
+    v = only_violation(report, "/code/cpt/64612", "exactly one skos:notation")
+    assert v.path.endswith("core#notation")
+    assert "seed-003-64612.ttl" in v.sources
+
+
+def test_bad_code_notation(tmp_path):
+    report = mutated(tmp_path, "seed-004-64600.ttl", 'skos:notation "64600"', 'skos:notation "6460"')
+    only_violation(report, "/code/cpt/64600", "four digits, then a digit or capital letter")
+
+
+def test_mistyped_number(tmp_path):
+    report = mutated(tmp_path, "ref-medicare-pfs-indicators.ttl",
+                     'kg:globalPeriodDays "90"^^xsd:integer', 'kg:globalPeriodDays "ninety"')
+    v = only_violation(report, "/code/cpt/64864", "global period")
+    assert v.path.endswith("#globalPeriodDays")
+
+
+def test_mistyped_cranial_nerve_number(tmp_path):
+    report = mutated(tmp_path, "ref-nerves.ttl", 'kg:cranialNerveNumber "7"^^xsd:integer',
+                     'kg:cranialNerveNumber "VII"')
+    only_violation(report, "/nerve/facial", "cranialNerveNumber")
+
+
+def test_donor_nerve_pointing_at_a_payer(tmp_path):
+    report = mutated(tmp_path, "seed-000-64868.ttl", "kg:donorNerve nerve:hypoglossal", "kg:donorNerve payer:cigna")
+    v = only_violation(report, "/code/cpt/64868", "donor nerve must be a kg:Nerve")
+    assert v.value == "https://w3id.org/kgapp/id/payer/cigna"
+
+
+def test_guidance_without_source(tmp_path):
+    report = mutated(tmp_path, "seed-003-64612.ttl",
+                     'kg:usageNote "Report it when both sides of the face are injected in the same session."@en ;\n'
+                     '    prov:wasDerivedFrom src:seed-003 .',
+                     'kg:usageNote "Report it when both sides of the face are injected in the same session."@en .')
+    only_violation(report, "/modifier-guidance/seed-003/64612-50", "must name the source")
+
+
+def test_policy_with_unknown_payer(tmp_path):
+    report = mutated(tmp_path, "seed-004-64600.ttl", "kg:payer payer:aetna ;", "kg:payer payer:acme ;")
+    only_violation(report, "/payer-policy/seed-004/aetna", "exactly one kg:Payer")
+
+
+def test_guidance_with_neither_note_nor_gap(tmp_path):
+    report = mutated(tmp_path, "seed-004-64600.ttl", "kg:gapSubject mg:64600-24 ;", "kg:gapSubject cpt:64600 ;")
+    only_violation(report, "/modifier-guidance/seed-004/64600-24", "usage note, or an information gap")
+
+
+def test_place_of_service_not_in_code_set(tmp_path):
+    report = mutated(tmp_path, "seed-001-64866.ttl", "kg:placeOfService pos:21, pos:22, pos:24 ;",
+                     "kg:placeOfService pos:21, pos:22, pos:99 ;")
+    only_violation(report, "/code/cpt/64866", "place of service must be a kg:PlaceOfService")
+
+
+def test_bilateral_indicator_out_of_range(tmp_path):
+    report = mutated(tmp_path, "ref-medicare-pfs-indicators.ttl", 'kg:bilateralSurgeryIndicator "1"',
+                     'kg:bilateralSurgeryIndicator "7"')
+    only_violation(report, "/code/cpt/64612", "bilateral surgery indicator")
+
+
+def test_warning_disappears_when_sources_agree(tmp_path):
+    # With a bilateral indicator of 1 the modifier-50 guidance for 64868 is no longer a conflict.
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    p = data / "ref-medicare-pfs-indicators.ttl"
+    text = p.read_text(encoding="utf-8")
+    block_start = text.index("cpt:64868 a kg:ProcedureCode")
+    head, block = text[:block_start], text[block_start:]
+    p.write_text(head + block.replace('kg:bilateralSurgeryIndicator "0"', 'kg:bilateralSurgeryIndicator "1"', 1),
+                 encoding="utf-8")
+    report = validate_inputs(load_inputs(Config(data_dirs=(data,))))
+    assert report.conforms and report.warnings == []
+
+
+def test_office_setting_for_facility_only_code_warns(tmp_path):
+    report = mutated(tmp_path, "seed-000-64868.ttl", "kg:placeOfService pos:21, pos:22 ;",
+                     "kg:placeOfService pos:21, pos:22, pos:11 ;")
+    assert report.conforms
+    assert any(w.shape.endswith("#OfficeSettingConflictShape") and w.focus.endswith("/64868")
+               for w in report.warnings)
