@@ -149,9 +149,10 @@ class EmbeddedStore:
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None, prefixes: dict | None = None):
         kwargs: dict = {"base_iri": base_iri, "prefixes": prefixes}
-        if default_graphs:
+        # None means "the store's own"; an empty list means no graph (a protocol dataset without named graphs).
+        if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        if named_graphs:
+        if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self._store.query(sparql, **kwargs)
 

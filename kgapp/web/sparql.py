@@ -1,5 +1,117 @@
-"""Blueprint placeholder for the sparql surface (filled in by its own issue)."""
+"""The /sparql surface: the SPARQL 1.1 Protocol endpoint, its Service Description and the query page."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from .. import sparql_protocol as protocol
+from ..formats import GRAPH_FORMATS, DATASET_FORMATS, RESULT_FORMATS, by_name
+from ..namespaces import PREFIXES, sparql_prologue
+from ..queries import load_queries
+from ..service_description import service_description
+from . import get_config, get_store
 
 bp = Blueprint("sparql", __name__)
+
+PATH = "/sparql"
+VOID_PATH = "/.well-known/void"
+RESOURCE_PATH = "/resource"  # pages for IRIs outside this graph's base (the pages blueprint)
+STARTER = """SELECT ?code ?notation ?label WHERE {
+  ?code a kg:ProcedureCode ;
+        skos:notation ?notation ;
+        skos:prefLabel ?label .
+}
+ORDER BY ?notation
+"""
+
+
+@bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
+def endpoint():
+    mimetype = request.mimetype
+    # Read the body one way only: parsing a form consumes it, and a query body is not a form.
+    form = request.form if mimetype == protocol.FORM_BODY else MultiDict()
+    body = request.get_data() if mimetype == protocol.QUERY_BODY else b""
+    query = protocol.parse_request(request.method, request.content_type, request.args, form, body)
+    if query is None:
+        return description_or_page()
+    fmt, data = protocol.answer(get_store(), query, request.headers.get("Accept"))
+    return Response(data, content_type=fmt.content_type)
+
+
+@bp.route(PATH, methods=["OPTIONS"], provide_automatic_options=False)
+def preflight():
+    response = Response(status=204, headers={"Allow": protocol.ALLOWED_METHODS})
+    del response.headers["Content-Type"]  # no body, so no type
+    return response
+
+
+def description_or_page() -> Response | str:
+    """GET /sparql alone: the query page for browsers, the Service Description for everyone else."""
+    choices = GRAPH_FORMATS + DATASET_FORMATS + (by_name("html"),)
+    fmt = protocol.choose_format(choices, request.headers.get("Accept"), request.args.getlist("format"),
+                                 "the service description")
+    if fmt.name == "html":
+        return query_page()
+    triples = service_description(get_store(), url_for(".endpoint", _external=True),
+                                  request.host_url.rstrip("/") + VOID_PATH)
+    return Response(protocol.serialize_triples(triples, fmt), content_type=fmt.content_type)
+
+
+def query_page() -> str:
+    negotiation = [f.media_type for f in RESULT_FORMATS if f.name == "json"]
+    negotiation += [f"{f.media_type};q=0.9" for f in GRAPH_FORMATS if f.name == "ntriples"]
+    return render_template(
+        "query.html",
+        text=request.args.get("qtext") or sparql_prologue() + "\n" + STARTER,
+        autorun=bool(request.args.get("qtext")),
+        examples=load_queries(),
+        endpoint_url=url_for(".endpoint", _external=True),
+        settings={
+            "endpoint": url_for(".endpoint"), "accept": ", ".join(negotiation),
+            "idBase": get_config().base_iri, "idPath": "/id/", "resourcePath": RESOURCE_PATH,
+            "prefixes": PREFIXES,
+            "formats": {kind: [{"name": f.name, "extension": f.extension} for f in group] for kind, group in
+                        (("results", RESULT_FORMATS), ("graph", GRAPH_FORMATS + DATASET_FORMATS))},
+            "askFormats": ["json", "xml"],
+        },
+    )
+
+
+def plain(message: str, status: int, headers: dict | None = None) -> Response:
+    return Response(message.rstrip("\n") + "\n", status=status, headers=headers or {},
+                    content_type="text/plain; charset=utf-8")
+
+
+@bp.errorhandler(protocol.ProtocolError)
+def protocol_error(error: protocol.ProtocolError) -> Response:
+    return plain(error.message, error.status, error.headers)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    # Werkzeug's own errors (413 body too large, a 500) as plain text, never an HTML debug page.
+    return plain(f"{error.code} {error.name}: {error.description}", error.code or 500)
+
+
+@bp.before_app_request
+def unrouted_method():
+    """Methods no route takes (TRACE, PROPFIND…) fail routing before any view; answer them plainly too."""
+    if request.path == PATH and isinstance(request.routing_exception, MethodNotAllowed):
+        return plain(f"Method {request.method} not allowed; use GET or POST.", 405,
+                     {"Allow": protocol.ALLOWED_METHODS})
+    return None
+
+
+@bp.after_app_request
+def cors_and_vary(response: Response) -> Response:
+    """Every /sparql answer, errors included, may be read cross-origin and varies with Accept."""
+    if request.path == PATH:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.vary.add("Accept")
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    return response

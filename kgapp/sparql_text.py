@@ -1,0 +1,80 @@
+"""Just enough SPARQL lexing to judge a request before running it: its form, updates, SERVICE clauses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+
+# Strings, IRIs and comments are matched whole so that a keyword inside them is never seen as one.
+# Prefixed names come before bare names so that `ex:SERVICE` or `service:x` are names, not keywords;
+# a local name may hold dots but not end with one, as in the SPARQL grammar (`?o.SERVICE` is a keyword).
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+              |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$]\w+)
+  | (?P<pname>(?:[^\W\d][\w\-]*(?:\.[\w\-]+)*)?:(?:[\w:%\-]|\\.|%[0-9A-Fa-f]{2}|\.(?=[\w:%\-.\\]))*)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string, iri, var, pname, name, other
+    value: str
+    offset: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The significant tokens of ``text`` (whitespace and comments dropped)."""
+    for m in _TOKEN.finditer(text):
+        if m.lastgroup not in ("ws", "comment"):
+            yield Token(m.lastgroup, m.group(), m.start())
+
+
+def query_form(text: str) -> str | None:
+    """The first keyword after the prologue, upper-cased (SELECT, ASK, INSERT, LOAD…), or None."""
+    expect_iri = expect_pname = False
+    for tok in tokens(text):
+        if expect_pname:  # PREFIX ex: <…>
+            expect_pname, expect_iri = False, True
+            continue
+        if expect_iri:
+            expect_iri = False
+            continue
+        word = tok.value.upper() if tok.kind == "name" else None
+        if word == "BASE":
+            expect_iri = True
+        elif word == "PREFIX":
+            expect_pname = True
+        elif word in QUERY_FORMS or word in UPDATE_FORMS:
+            return word
+        else:
+            return None
+    return None
+
+
+def is_update(text: str) -> bool:
+    """Whether ``text`` is a SPARQL Update request rather than a query."""
+    return query_form(text) in UPDATE_FORMS
+
+
+def service_position(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first SERVICE keyword, or None: federated calls would fetch from the network."""
+    for tok in tokens(text):
+        if tok.kind == "name" and tok.value.upper() == "SERVICE":
+            return line_column(text, tok.offset)
+    return None
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``, as parser messages give them."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
