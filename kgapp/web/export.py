@@ -1,5 +1,41 @@
-"""Blueprint placeholder for the export surface (filled in by its own issue)."""
+"""Whole-graph downloads in every RDF format, streamed, and the VoID description that announces them."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from ..export import export_filename, stream_export
+from ..formats import BY_EXTENSION, GRAPH_FORMATS
+from ..void import void_triples
+from . import get_config, get_store
+from .pages import alternates, negotiate, not_found, rdf_response, with_links
 
 bp = Blueprint("export", __name__)
+TRUE = ("1", "true", "yes", "on")
+
+
+@bp.route("/export.<ext>")
+def export(ext: str):
+    fmt = BY_EXTENSION.get(ext.lower())
+    if fmt is None or fmt.kind not in ("rdf", "dataset"):
+        return not_found("There is no export in that format; try .ttl, .nt, .jsonld, .rdf, .trig or .nq.")
+    inferred = request.args.get("inferred", "").lower() in TRUE
+    # The generator does not need the request, but keeping the context lets the app tear down cleanly.
+    body = stream_with_context(stream_export(get_store(), fmt.name, inferred=inferred))
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(fmt.name, inferred)}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/.well-known/void")
+@bp.route("/void.<ext>")
+def void(ext: str | None = None):
+    if ext is not None and ext.lower() not in ("ttl", "nt", "jsonld", "rdf"):
+        return not_found("VoID is served as .ttl, .nt, .jsonld or .rdf.")
+    fmt = negotiate(ext, GRAPH_FORMATS)  # Turtle first: VoID is read by tools more than people
+    root = request.host_url.rstrip("/")
+    triples = void_triples(get_store(), root, get_config().base_iri)
+    triples.sort(key=lambda t: (t.subject.value != f"{root}/.well-known/void#dataset", t.subject.value))
+    response = rdf_response(triples, fmt, filename=f"void.{fmt.extension}")
+    return with_links(response, alternates(lambda e: f"/void.{e}", GRAPH_FORMATS), vary=ext is None)

@@ -1,5 +1,174 @@
-"""Blueprint placeholder for the pages surface (filled in by its own issue)."""
+"""Linked Data pages: home, one page per IRI (HTML or RDF by content negotiation), class indexes, search, validation."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
+
+from .. import catalog
+from ..describe import describe, describe_triples, exists
+from ..export import export_prefixes
+from ..formats import BY_EXTENSION, BY_NAME, GRAPH_FORMATS, RDF_FORMATS, Format, best_format
+from ..labels import is_web_iri, page_path, valid_iri
+from ..namespaces import KG, VALIDATION_GRAPH
+from ..search import notation_match, search as run_search
+from . import get_config, get_store
 
 bp = Blueprint("pages", __name__)
+PAGE_FORMATS: tuple[Format, ...] = (BY_NAME["html"],) + GRAPH_FORMATS  # HTML first: browsers send */*
+
+
+# -- helpers shared with the export blueprint -------------------------------------------------------
+
+@bp.app_template_global()
+def page_url(iri: str) -> str | None:
+    return page_path(iri, get_config().base_iri)
+
+
+@bp.app_template_global()
+def external(iri: str) -> bool:
+    """An IRI outside kgapp (UBERON, SNOMED…) that may be linked to directly."""
+    return is_web_iri(iri) and not iri.startswith("https://w3id.org/kgapp/")
+
+
+def page(template: str, status: int = 200, **context) -> tuple[str, int]:
+    context.setdefault("alternates", [])
+    return render_template(template, **context), status
+
+
+def not_found(message: str = "Nothing in the graph has that name."):
+    return page("notfound.html", 404, message=message, q=request.args.get("q", ""))
+
+
+def negotiate(ext: str | None, offered: tuple[Format, ...] = PAGE_FORMATS) -> Format:
+    """The format a suffix names, else the best one for the Accept header; 404/406 otherwise."""
+    if ext is not None:
+        fmt = BY_EXTENSION.get(ext.lower())
+        if fmt is None or fmt not in offered:
+            abort(404)
+        return fmt
+    fmt = best_format(request.headers.get("Accept"), offered)
+    if fmt is None:
+        abort(Response("Not acceptable. Offered: " + ", ".join(f.media_type for f in offered) + "\n",
+                       406, content_type="text/plain; charset=utf-8"))
+    return fmt
+
+
+def alternates(url_for_ext, offered: tuple[Format, ...] = PAGE_FORMATS) -> list[tuple[Format, str]]:
+    return [(f, url_for_ext(f.extension)) for f in offered]
+
+
+def with_links(response: Response, links: list[tuple[Format, str]], vary: bool = True) -> Response:
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in links)
+    if vary:
+        response.headers["Vary"] = "Accept"
+    return response
+
+
+def rdf_response(triples, fmt: Format, filename: str | None = None) -> Response:
+    prefixes = export_prefixes(get_store()) if fmt.name in ("turtle", "trig", "rdfxml") else None
+    body = ox.serialize(triples, format=fmt.ox_rdf, **({"prefixes": prefixes} if prefixes else {}))
+    response = Response(body, content_type=fmt.content_type)
+    if filename:
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# -- entity pages -----------------------------------------------------------------------------------
+
+def entity(iri: str, ext: str | None, url_for_ext):
+    fmt = negotiate(ext)
+    store = get_store()
+    links = alternates(url_for_ext)
+    if fmt.kind == "html":
+        d = describe(store, iri)
+        return with_links(Response(*page("entity.html", d=d, alternates=links)), links, vary=ext is None)
+    return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
+
+
+@bp.route("/id/<path:rest>")
+def instance(rest: str):
+    base, store = get_config().base_iri, get_store()
+    if exists(store, base + rest):
+        path = page_url(base + rest)
+        return entity(base + rest, None, lambda e: f"{path}.{e}")
+    stem, dot, ext = rest.rpartition(".")
+    if dot and ext in BY_EXTENSION and exists(store, base + stem):
+        path = page_url(base + stem)
+        return entity(base + stem, ext, lambda e: f"{path}.{e}")
+    return not_found()
+
+
+@bp.route("/resource")
+@bp.route("/resource.<ext>")
+def resource(ext: str | None = None):
+    iri = request.args.get("iri", "").strip()
+    if not valid_iri(iri) or not exists(get_store(), iri):
+        return not_found("No IRI given, or the graph says nothing about it." if iri else "Give an IRI to look up.")
+    if iri.startswith(get_config().base_iri) and ext is None and is_web_iri(iri):
+        return redirect(page_url(iri), 303)  # one URL per instance: its /id/ path
+    return entity(iri, ext, lambda e: f"/resource.{e}?iri={quote(iri, safe='')}")
+
+
+# -- home, classes, search, validation --------------------------------------------------------------
+
+@bp.route("/")
+def index():
+    store = get_store()
+    codes = catalog.instances(store, str(KG.ProcedureCode), 0, 1000)[1]
+    graphs = store.named_graphs()
+    return page("index.html", classes=catalog.class_counts(store), codes=codes, graphs=graphs,
+                triples=catalog.total_triples(store), manifest=store.manifest, exports=RDF_FORMATS)
+
+
+@bp.route("/class/<path:name>")
+def class_index(name: str):
+    store, size = get_store(), get_config().page_size
+    cls = catalog.class_iri(name)
+    if cls is None:
+        return not_found("There is no class of that name.")
+    number = request.args.get("page", "1")
+    number = int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1
+    total, rows = catalog.instances(store, cls, (number - 1) * size, size)
+    if total == 0 or (not rows and number > 1):
+        return not_found("That class has no instances here." if total == 0 else "No such page.")
+    pages = (total + size - 1) // size
+    return page("class.html", cls=cls, name=name, label=catalog.labels(store, [cls])[cls], rows=rows,
+                total=total, number=number, pages=pages, offset=(number - 1) * size)
+
+
+@bp.route("/search")
+def search():
+    q = request.args.get("q", "")[:200].strip()
+    wants_json = best_format(request.headers.get("Accept"), (BY_NAME["html"], BY_NAME["json"])) is BY_NAME["json"] \
+        or request.args.get("format") == "json"
+    store = get_store()
+    hits = run_search(store, q) if q else []
+    if wants_json:
+        return jsonify(query=q, results=[{"iri": h.iri, "label": h.label, "url": page_url(h.iri), "types": h.types,
+                                          "score": h.score, "snippet": h.snippet} for h in hits])
+    target = notation_match(store, q) if q else None
+    if target and page_url(target):
+        return redirect(page_url(target), 302)
+    return page("search.html", q=q, hits=hits)
+
+
+@bp.route("/validation")
+@bp.route("/validation.<ext>")
+def validation(ext: str | None = None):
+    fmt = negotiate(ext)
+    links = alternates(lambda e: f"/validation.{e}")
+    store = get_store()
+    if fmt.kind == "html":
+        conforms, results = catalog.validation_report(store)
+        return with_links(Response(*page("validation.html", conforms=conforms, results=results, alternates=links)),
+                          links, vary=ext is None)
+    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(str(VALIDATION_GRAPH)))
+    return with_links(rdf_response(triples, fmt), links, vary=ext is None)
+
+
+@bp.app_errorhandler(404)
+def handle_404(error):
+    return not_found()

@@ -1,0 +1,111 @@
+"""Search over labels, notations and notes: exact code notations first, then ranked word matches."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .labels import display, labels
+from .namespaces import DCTERMS, KG, RDFS, SHAPES_GRAPH, SKOS, VALIDATION_GRAPH, sparql_prologue
+
+MAX_QUERY = 200
+# How much a hit in each field counts: a code's own notation beats its name, which beats its notes.
+WEIGHTS: dict[str, float] = {
+    str(SKOS.notation): 10, str(SKOS.prefLabel): 6, str(RDFS.label): 6, str(DCTERMS.title): 4,
+    str(SKOS.altLabel): 4, str(SKOS.hiddenLabel): 3, str(SKOS.definition): 1.5, str(RDFS.comment): 1.5,
+    str(SKOS.scopeNote): 1, str(KG.usageNote): 1, str(KG.policyNote): 1, str(KG.gapNote): 1,
+    str(KG.siteOfServiceNote): 1, str(KG.expectedOutcome): 1,
+}
+_TEXTS = sparql_prologue() + """
+SELECT DISTINCT ?s ?p ?text ?type WHERE {
+  VALUES ?p { %s }
+  GRAPH ?g { ?s ?p ?text } FILTER(isIRI(?s) && ?g NOT IN (<%s>, <%s>))
+  OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(kg:))) }
+}""" % (" ".join(f"<{p}>" for p in WEIGHTS), SHAPES_GRAPH, VALIDATION_GRAPH)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class Hit:
+    iri: str
+    label: str
+    score: float
+    snippet: str
+    types: list[str]
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def notation_match(store, q: str) -> str | None:
+    """The one node whose notation is exactly ``q`` (a code first), for a straight jump to its page."""
+    q = q.strip()
+    if not q or len(q) > 20 or any(c in q for c in '"\\\n\r'):
+        return None
+    rows = store.query(sparql_prologue() + f"""SELECT DISTINCT ?s ?code WHERE {{ ?s skos:notation ?n
+        FILTER(isIRI(?s) && LCASE(STR(?n)) = LCASE("{q}"))
+        BIND(EXISTS {{ ?s a kg:ProcedureCode }} AS ?code) }}""")
+    found = [(r["s"].value, r["code"].value == "true") for r in rows]
+    codes = [s for s, code in found if code]
+    if len(codes) == 1:
+        return codes[0]
+    return found[0][0] if len(found) == 1 else None
+
+
+def _score(tokens: list[str], field_words: list[str], weight: float) -> dict[str, float]:
+    """Per token, the best credit this field gives: whole word full weight, word prefix a little less."""
+    out: dict[str, float] = {}
+    for t in tokens:
+        if t in field_words:
+            out[t] = weight
+        elif any(w.startswith(t) for w in field_words):
+            out[t] = weight * 0.7
+        elif len(t) >= 4 and any(t in w for w in field_words):
+            out[t] = weight * 0.4
+    return out
+
+
+def search(store, q: str, limit: int = 50) -> list[Hit]:
+    """Nodes whose labels or notes contain every word of ``q``, best first."""
+    tokens = list(dict.fromkeys(words(q[:MAX_QUERY])))[:12]
+    if not tokens:
+        return []
+    best: dict[str, dict[str, float]] = {}
+    snippets: dict[str, tuple[float, str]] = {}
+    types: dict[str, set[str]] = {}
+    phrase = " ".join(tokens)
+    for r in store.query(_TEXTS):
+        s, p, text = r["s"].value, r["p"].value, r["text"].value
+        if r["type"] is not None:
+            types.setdefault(s, set()).add(r["type"].value)
+        weight = WEIGHTS.get(p, 1)
+        credit = _score(tokens, words(text), weight)
+        if not credit:
+            continue
+        per_token = best.setdefault(s, {})
+        for t, c in credit.items():
+            per_token[t] = max(per_token.get(t, 0), c)
+        bonus = weight * 2 if " ".join(words(text)) == phrase else 0  # the whole name, exactly
+        per_token["\0exact"] = max(per_token.get("\0exact", 0), bonus)
+        if sum(credit.values()) > snippets.get(s, (0, ""))[0]:
+            snippets[s] = (sum(credit.values()), text)
+    ranked = [(sum(v.values()), s) for s, v in best.items() if all(t in v for t in tokens)]
+    ranked.sort(key=lambda x: (-x[0], x[1]))
+    ranked = ranked[:limit]
+    names = labels(store, [s for _, s in ranked])
+    type_names = labels(store, {t for _, s in ranked for t in types.get(s, ())})
+    return [Hit(s, names[s], round(score, 2), _snippet(snippets[s][1], tokens),
+                sorted(type_names[t] for t in types.get(s, ()))) for score, s in ranked]
+
+
+def _snippet(text: str, tokens: list[str], width: int = 160) -> str:
+    """The part of ``text`` around the first matched word, so a note hit shows why it matched."""
+    low = text.lower()
+    at = min((low.find(t) for t in tokens if low.find(t) >= 0), default=0)
+    start = max(0, at - width // 3)
+    piece = text[start:start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+__all__ = ["Hit", "search", "notation_match", "display"]
