@@ -86,9 +86,18 @@ def parse_request(method: str, content_type: str | None, args, form, body: bytes
         raise ProtocolError(400, "The query is empty.")
     defaults = source.getlist("default-graph-uri") + (args.getlist("default-graph-uri") if source is form else [])
     named = source.getlist("named-graph-uri") + (args.getlist("named-graph-uri") if source is form else [])
+    for iri in defaults + named:
+        _check_graph_iri(iri)
     dataset = bool(defaults or named)  # either parameter replaces the whole dataset (Protocol §2.1.4)
     return QueryRequest(queries[0], tuple(defaults) if dataset else None, tuple(named) if dataset else None,
                         formats)
+
+
+def _check_graph_iri(iri: str) -> None:
+    try:
+        ox.NamedNode(iri)
+    except ValueError as e:
+        raise ProtocolError(400, f"Graph IRI {iri!r} is not an absolute IRI: {e}") from None
 
 
 def check_query(text: str) -> None:

@@ -25,9 +25,10 @@
   // -- terms -------------------------------------------------------------------------------------
 
   function compact(iri) {
+    // For reading only: a "/" in a local name would need escaping in SPARQL, but reads well here.
     let best = null;
     for (const [prefix, ns] of Object.entries(settings.prefixes)) {
-      if (iri.startsWith(ns) && /^[\w.-]*$/.test(iri.slice(ns.length)) && (!best || ns.length > best[1].length)) {
+      if (iri.startsWith(ns) && /^[\w./-]*$/.test(iri.slice(ns.length)) && (!best || ns.length > best[1].length)) {
         best = [prefix, ns];
       }
     }
