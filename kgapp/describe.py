@@ -99,7 +99,7 @@ def describe(store, iri: str) -> Description:
     inc = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {MAX_INCOMING}"))
     types = " ".join(f"<{t}>" for t in QUALIFIED_TYPES)
     qualified = list(store.query(f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . VALUES ?t {{ {types} }} "
-                                 f"?x ?p ?o FILTER(?p != rdf:type) }}", prefixes=PREFIXES))
+                                 f"?x ?p ?o FILTER(?p NOT IN (rdf:type, rdfs:label, skos:prefLabel)) }}", prefixes=PREFIXES))
     bnodes = list(_bnode_rows(store, iri))
     notes = {(r["p"].value, r["n"].value): r["def"].value for r in store.query(P + f"""
         SELECT DISTINCT ?p ?n ?def WHERE {{ <{iri}> ?p ?o . ?v kg:indicatorProperty ?p ; skos:notation ?n ;
@@ -117,6 +117,7 @@ def describe(store, iri: str) -> Description:
             details.setdefault(r[var].value, []).append(Statement(_term(r["p"], names), _term(r["o"], names)))
 
     for stmts in details.values():
+        stmts.sort(key=lambda s: (RANK.get(s.predicate.value, 999), s.predicate.label, s.other.label))
         for s in stmts:
             if s.other.kind == "bnode":
                 s.details = details.get(s.other.value, [])  # nested lists and shapes; the template caps depth
