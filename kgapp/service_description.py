@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+from rdflib import Namespace
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID
 
 from .formats import GRAPH_FORMATS, DATASET_FORMATS, RESULT_FORMATS
@@ -10,6 +11,14 @@ from .namespaces import SD
 from .store import EmbeddedStore
 
 TITLE = "kgapp: US procedure-billing knowledge graph (CPT codes, nerves, modifiers, payers)"
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+# The W3C's format IRIs, by kgapp format name (Oxigraph's own .iri for JSON-LD is not the W3C one).
+FORMAT_IRIS = {
+    "json": FORMATS_NS.SPARQL_Results_JSON, "xml": FORMATS_NS.SPARQL_Results_XML,
+    "csv": FORMATS_NS.SPARQL_Results_CSV, "tsv": FORMATS_NS.SPARQL_Results_TSV,
+    "turtle": FORMATS_NS.Turtle, "ntriples": FORMATS_NS["N-Triples"], "jsonld": FORMATS_NS["JSON-LD"],
+    "rdfxml": FORMATS_NS.RDF_XML, "trig": FORMATS_NS.TriG, "nquads": FORMATS_NS["N-Quads"],
+}
 
 
 def _term(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -35,9 +44,8 @@ def service_description(store: EmbeddedStore, endpoint: str, void_url: str) -> l
         (default, RDF.type, SD.Graph),
         (default, VOID.triples, ox.Literal(store.triple_count)),
     ]
-    # Format IRIs come from Oxigraph (http://www.w3.org/ns/formats/…), so they match what it writes.
-    triples += [(service, SD.resultFormat, ox.NamedNode(f.ox_results.iri)) for f in RESULT_FORMATS]
-    triples += [(service, SD.resultFormat, ox.NamedNode(f.ox_rdf.iri)) for f in GRAPH_FORMATS + DATASET_FORMATS]
+    triples += [(service, SD.resultFormat, FORMAT_IRIS[f.name])
+                for f in RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS]
     counts = store.manifest.get("graphs", {})
     for index, name in enumerate(store.named_graphs()):
         named, graph = ox.BlankNode(f"named{index}"), ox.BlankNode(f"graph{index}")
