@@ -1,0 +1,180 @@
+"""Exports: every format from web and CLI gives the same bytes, round-trips to the store, and parses elsewhere."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import threading
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kgapp.cli import main
+from kgapp.export import stream, stream_export, write_export
+from kgapp.formats import RDF_FORMATS
+from kgapp.namespaces import INFERRED_GRAPH
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDFLIB_NAMES = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "trig": "trig",
+                "nquads": "nquads"}
+RAPPER = shutil.which("rapper") or "/usr/bin/rapper"
+RAPPER_NAMES = {"turtle": "turtle", "ntriples": "ntriples", "rdfxml": "rdfxml", "trig": "trig", "nquads": "nquads"}
+CASES = [(f, inferred) for f in RDF_FORMATS for inferred in (False, True)]
+IDS = [f"{f.name}{'-inferred' if i else ''}" for f, i in CASES]
+
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string; rdflib spells it without
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def expected_graph(store, inferred: bool) -> Graph:
+    """The union the store serves: its default graph, less what only the reasoner says unless asked."""
+    g = Graph()
+    for r in store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }"):
+        g.add((to_rdflib(r["s"]), to_rdflib(r["p"]), to_rdflib(r["o"])))
+    if not inferred:
+        for r in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} FILTER NOT EXISTS "
+                             f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }} }}"):
+            g.remove((to_rdflib(r["s"]), to_rdflib(r["p"]), to_rdflib(r["o"])))
+    return g
+
+
+def expected_graphs(store, inferred: bool) -> dict[str, Graph]:
+    out = {}
+    for name in store.named_graphs():
+        if name == str(INFERRED_GRAPH) and not inferred:
+            continue
+        g = out.setdefault(name, Graph())
+        for q in store.quads(name):
+            g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return out
+
+
+def exported(store, fmt: str, inferred: bool) -> bytes:
+    buffer = io.BytesIO()
+    write_export(store, fmt, buffer, inferred=inferred)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def exports(store):
+    return {(f.name, i): exported(store, f.name, i) for f, i in CASES}
+
+
+@pytest.mark.parametrize("fmt,inferred", CASES, ids=IDS)
+def test_web_export_bytes_equal_the_library_and_cli(client, store, store_path, exports, fmt, inferred):
+    url = f"/export.{fmt.extension}" + ("?inferred=true" if inferred else "")
+    r = client.get(url)
+    assert r.status_code == 200
+    assert r.is_streamed
+    assert r.content_type == fmt.content_type
+    name = f"kgapp{'-inferred' if inferred else ''}.{fmt.extension}"
+    assert r.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert r.data == exports[(fmt.name, inferred)]
+    args = ["export", "--format", fmt.name, "--store", str(store_path)] + (["--inferred"] if inferred else [])
+    cli = CliRunner().invoke(main, args)
+    assert cli.exit_code == 0, cli.output
+    assert cli.stdout_bytes == r.data
+
+
+@pytest.mark.parametrize("fmt,inferred", CASES, ids=IDS)
+def test_export_round_trips_to_what_the_store_holds(store, exports, fmt, inferred):
+    data = exports[(fmt.name, inferred)]
+    if fmt.kind == "dataset":
+        ds = Dataset()
+        ds.parse(data=data, format=RDFLIB_NAMES[fmt.name])
+        want = expected_graphs(store, inferred)
+        got = {str(c.identifier): c for c in ds.graphs() if len(c)}
+        assert set(got) == set(want)
+        for name, graph in want.items():
+            assert isomorphic(got[name], graph), name
+    else:
+        g = Graph().parse(data=data, format=RDFLIB_NAMES[fmt.name])
+        assert isomorphic(g, expected_graph(store, inferred))
+
+
+@pytest.mark.parametrize("fmt,inferred", CASES, ids=IDS)
+def test_export_parses_with_oxigraph(store, exports, fmt, inferred):
+    parsed = list(ox.parse(exports[(fmt.name, inferred)], fmt.ox_rdf))
+    if fmt.kind == "dataset":
+        assert len(parsed) == sum(len(g) for g in expected_graphs(store, inferred).values())
+    else:
+        assert len(parsed) == len(expected_graph(store, inferred))
+
+
+@pytest.mark.parametrize("name", sorted(RAPPER_NAMES))
+def test_export_parses_with_raptor(store, exports, tmp_path, name):
+    if not os.path.exists(RAPPER):
+        if os.environ.get("CI"):
+            pytest.fail("rapper (raptor2-utils) is missing in CI")
+        pytest.skip("rapper not installed (apt-get install raptor2-utils)")
+    path = tmp_path / f"export.{name}"
+    path.write_bytes(exports[(name, False)])
+    done = subprocess.run([RAPPER, "-c", "-i", RAPPER_NAMES[name], str(path)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    count = int(done.stderr.rsplit("returned ", 1)[1].split()[0])
+    fmt = next(f for f in RDF_FORMATS if f.name == name)
+    expected = (sum(len(g) for g in expected_graphs(store, False).values()) if fmt.kind == "dataset"
+                else len(expected_graph(store, False)))
+    assert count == expected
+
+
+def test_turtle_is_readable(exports):
+    text = exports[("turtle", False)].decode("utf-8")
+    assert "@prefix cpt: <https://w3id.org/kgapp/id/code/cpt/> ." in text
+    assert "cpt:64868 " in text and "kg:donorNerve nerve:hypoglossal" in text
+    assert "\\/" not in text  # no escaped slashes from a too-short prefix
+
+
+def test_inferred_export_adds_the_reasoners_triples(exports):
+    asserted = Graph().parse(data=exports[("ntriples", False)], format="nt")
+    both = Graph().parse(data=exports[("ntriples", True)], format="nt")
+    code = URIRef("https://w3id.org/kgapp/id/code/cpt/64868")
+    involves = URIRef("https://w3id.org/kgapp/ontology#involvesNerve")
+    assert (code, involves, None) not in asserted and (code, involves, None) in both
+    assert len(both) > len(asserted)
+
+
+def test_export_streams_in_chunks_and_stops_when_the_reader_leaves(store):
+    chunks = list(stream_export(store, "nquads", inferred=True))
+    assert len(chunks) > 1 and b"".join(chunks) == exported(store, "nquads", True)
+    partial = stream_export(store, "nquads", inferred=True)
+    next(partial)
+    partial.close()
+    for t in threading.enumerate():
+        if t.name == "kgapp-export":
+            t.join(timeout=30)
+            assert not t.is_alive()
+
+
+def test_a_failing_writer_surfaces_its_error():
+    def broken(out):
+        out.write(b"x")
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        list(stream(broken))
+
+
+@pytest.mark.parametrize("url", ["/export.exe", "/export.html", "/export.srj", "/export."])
+def test_unknown_export_formats_are_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_write_export_rejects_unknown_format(store):
+    with pytest.raises(ValueError):
+        write_export(store, "csv", io.BytesIO())
