@@ -1,0 +1,81 @@
+"""Search: code notations jump to their page, words rank labels above notes, JSON for autocomplete."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgapp.search import notation_match, search
+
+CODE = "https://w3id.org/kgapp/id/code/cpt/64868"
+
+
+@pytest.mark.parametrize("q,target", [
+    ("64868", "/id/code/cpt/64868"), (" 64612 ", "/id/code/cpt/64612"), ("g51.0", "/id/icd10cm/G51.0"),
+])
+def test_a_notation_jumps_straight_to_its_page(client, q, target):
+    r = client.get("/search", query_string={"q": q})
+    assert r.status_code == 302
+    assert r.headers["Location"] == target
+
+
+@pytest.mark.parametrize("q,first,also", [
+    ("hypoglossal", None, ["hypoglossal nerve", "64868 Facial–hypoglossal nerve anastomosis"]),
+    ("spasm", None, ["hemifacial spasm", "G51.3 Clonic hemifacial spasm"]),
+    ("Cigna", "Cigna", ["Cigna and 64868 (seed report 000)"]),
+    ("facial nerve", "facial nerve", ["64864 Facial nerve suture, extracranial"]),
+])
+def test_words_match_labels_and_notes_ranked(store, q, first, also):
+    hits = search(store, q)
+    labels = [h.label for h in hits]
+    if first:
+        assert labels[0] == first
+    for label in also:
+        assert label in labels
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_labels_outrank_notes(store):
+    hits = {h.label: h.score for h in search(store, "hypoglossal")}
+    assert hits["hypoglossal nerve"] > hits["tongue weakness"]  # named vs. mentioned in a comment
+
+
+def test_note_hits_show_a_snippet(client):
+    page = client.get("/search", query_string={"q": "seldom"}).get_data(as_text=True)
+    assert "Modifier 50 with 64868" in page and "seldom happens" in page
+
+
+def test_search_page_lists_results_with_links(client):
+    page = client.get("/search", query_string={"q": "hypoglossal"}).get_data(as_text=True)
+    assert 'href="/id/nerve/hypoglossal"' in page and 'href="/id/code/cpt/64868"' in page
+
+
+def test_json_for_autocomplete(client):
+    r = client.get("/search", query_string={"q": "Cigna"}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.is_json
+    body = r.get_json()
+    assert body["query"] == "Cigna"
+    assert body["results"][0] == {**body["results"][0], "label": "Cigna", "url": "/id/payer/cigna",
+                                  "iri": "https://w3id.org/kgapp/id/payer/cigna"}
+    code = client.get("/search?q=64868", headers={"Accept": "application/json"}).get_json()
+    assert code["results"][0]["iri"] == CODE  # JSON clients get the hit, not a redirect
+
+
+def test_ambiguous_notations_do_not_jump(store, client):
+    assert notation_match(store, "0") is None  # several indicator values share it
+    assert client.get("/search?q=0").status_code == 200
+
+
+@pytest.mark.parametrize("q", ["", "   ", "xyzzy", '"', "\\", "<script>alert(1)</script>", "a" * 5000,
+                               "'; DROP ALL; --", "}} SELECT * {", "ü ß 神经", "\x00"])
+def test_odd_queries_are_harmless(client, q):
+    r = client.get("/search", query_string={"q": q})
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    j = client.get("/search", query_string={"q": q}, headers={"Accept": "application/json"})
+    assert j.status_code == 200 and isinstance(j.get_json()["results"], list)
+
+
+def test_nothing_found(store, client):
+    assert search(store, "xyzzy") == []
+    assert "0 results" in client.get("/search?q=xyzzy").get_data(as_text=True)
