@@ -60,22 +60,7 @@ def parse_request(method: str, content_type: str | None, args, form, body: bytes
     if "update" in args or "update" in form or mimetype == UPDATE_BODY:
         raise ProtocolError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
     formats = tuple(args.getlist("format")) + tuple(form.getlist("format"))
-    if method in ("GET", "HEAD"):
-        queries, source = args.getlist("query"), args
-    elif mimetype == QUERY_BODY:
-        if "query" in args:
-            raise ProtocolError(400, "The query is given twice: in the URL and as the request body.")
-        try:
-            queries, source = [body.decode("utf-8")], args
-        except UnicodeDecodeError as e:
-            raise ProtocolError(400, f"The query is not valid UTF-8: {e}") from None
-    elif mimetype == FORM_BODY:
-        if "query" in args:
-            raise ProtocolError(400, "A form POST carries the query in its body, not in the URL.")
-        queries, source = form.getlist("query"), form
-    else:
-        raise ProtocolError(415, f"Unsupported POST content type {mimetype or '(none)'!r}; "
-                                 f"send {FORM_BODY} (query=…) or {QUERY_BODY}.")
+    queries, source = _queries(method, mimetype, args, form, body)
     if not queries:
         if method == "POST":
             raise ProtocolError(400, "Missing query: send query=… or a query as the body.")
@@ -91,6 +76,25 @@ def parse_request(method: str, content_type: str | None, args, form, body: bytes
     dataset = bool(defaults or named)  # either parameter replaces the whole dataset (Protocol §2.1.4)
     return QueryRequest(queries[0], tuple(defaults) if dataset else None, tuple(named) if dataset else None,
                         formats)
+
+
+def _queries(method: str, mimetype: str, args, form, body: bytes) -> tuple[list[str], object]:
+    """The query texts of a request and the multi-dict that carries its other parameters."""
+    if method in ("GET", "HEAD"):
+        return args.getlist("query"), args
+    if mimetype == QUERY_BODY:
+        if "query" in args:
+            raise ProtocolError(400, "The query is given twice: in the URL and as the request body.")
+        try:
+            return [body.decode("utf-8")], args
+        except UnicodeDecodeError as e:
+            raise ProtocolError(400, f"The query is not valid UTF-8: {e}") from None
+    if mimetype == FORM_BODY:
+        if "query" in args:
+            raise ProtocolError(400, "A form POST carries the query in its body, not in the URL.")
+        return form.getlist("query"), form
+    raise ProtocolError(415, f"Unsupported POST content type {mimetype or '(none)'!r}; "
+                             f"send {FORM_BODY} (query=…) or {QUERY_BODY}.")
 
 
 def _check_graph_iri(iri: str) -> None:
@@ -119,6 +123,8 @@ def run_query(store: EmbeddedStore, text: str, default_graphs: Sequence[str] | N
                            named_graphs=None if named_graphs is None else list(named_graphs))
     except SyntaxError as e:
         raise ProtocolError(400, f"Malformed query: {e}") from None
+    except RuntimeError as e:  # e.g. a call to a function Oxigraph does not know
+        raise ProtocolError(400, f"Query evaluation failed: {e}") from None
 
 
 def offered(result) -> tuple[Format, ...]:
@@ -185,4 +191,7 @@ def answer(store: EmbeddedStore, request: QueryRequest, accept: str | None) -> t
     """Run ``request`` and write its result in the negotiated format."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
-    return fmt, serialize(result, fmt)
+    try:
+        return fmt, serialize(result, fmt)  # results are lazy: evaluation errors surface while writing
+    except RuntimeError as e:
+        raise ProtocolError(400, f"Query evaluation failed: {e}") from None

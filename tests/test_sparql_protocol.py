@@ -149,6 +149,17 @@ def test_the_word_service_elsewhere_is_fine(client, query):
     assert client.get("/sparql", query_string={"query": query}).status_code == 200
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT ?x WHERE { BIND(<http://example.org/f>(1) AS ?x) }",
+    "CONSTRUCT { ?s ?p ?x } WHERE { ?s ?p ?o BIND(<http://example.org/f>(?o) AS ?x) } LIMIT 1",
+])
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv", "text/turtle", "*/*"])
+def test_evaluation_errors_are_400(client, query, accept):
+    r = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+    if r.status_code != 406:
+        assert "not supported" in assert_plain_error(r, 400)
+
+
 def test_missing_query_in_post_is_400(client):
     assert_plain_error(client.post("/sparql", data={"format": "json"}), 400)
 
@@ -257,7 +268,8 @@ def test_sparqlwrapper_select_ask_construct(live_server, method):
 # -- no client input makes a 500 ------------------------------------------------------------------------
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(query=st.text(max_size=80) | st.sampled_from(["SELECT", "ASK {", "PREFIX : <x>", "SERVICE", "SELECT * {"]),
+@given(query=st.text(max_size=80) | st.sampled_from(["SELECT", "ASK {", "PREFIX : <x>", "SERVICE", "SELECT * {",
+                                                   "SELECT * { BIND(<u:f>() AS ?x) }", "DESCRIBE <u:x>"]),
        accept=st.sampled_from(["*/*", "text/csv;q=abc", "application/x-nothing", "", ",;,", "text/*;q=0"]),
        fmt=st.sampled_from([None, "json", "csv", "turtle", "bogus", "", "text/csv"]),
        graphs=st.lists(st.text(max_size=20), max_size=2))
