@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, VOID
 
@@ -62,8 +62,6 @@ def test_description_lists_formats_and_graphs(client, store):
 def test_description_in_every_rdf_format(client, fmt):
     r = client.get("/sparql", headers={"Accept": fmt.media_type})
     assert r.status_code == 200 and r.headers["Content-Type"] == fmt.content_type
-    from rdflib import Dataset
-
     parsed = Dataset()
     parsed.parse(data=r.data, format=RDFLIB[fmt.name])
     graph = Graph()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.parse
+import urllib.request
 
 import pyoxigraph as ox
 import pytest
@@ -189,3 +191,19 @@ def test_unicode_survives_every_results_format(client):
         r = get(client, query, format=fmt.name)
         assert "Facial–hypoglossal é ✓" in r.data.decode("utf-8")
     assert json.loads(get(client, query).data)["results"]["bindings"][0]["x"]["xml:lang"] == "en"
+
+
+@pytest.mark.parametrize("fmt", QUERY_FORMATS, ids=lambda f: f.name)
+def test_every_format_over_real_http(live_server, fmt):
+    query = SELECT if fmt.kind == "results" else CONSTRUCT
+    url = live_server.url + "/sparql?" + urllib.parse.urlencode({"query": query})
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": fmt.media_type}), timeout=30) as r:
+        assert r.headers["Content-Type"] == fmt.content_type and r.headers["Vary"] == "Accept"
+        body = r.read()
+    assert int(r.headers["Content-Length"]) == len(body) > 0
+    if fmt.kind == "results":
+        assert [str(row[1]) for row in Result.parse(io.BytesIO(body), format=RDFLIB[fmt.name])] == CODES
+    else:
+        parsed = Dataset()
+        parsed.parse(data=body, format=RDFLIB[fmt.name])
+        assert len(list(parsed.quads())) > 10
