@@ -98,7 +98,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     if not report.conforms:
         raise BuildRejected(report)
     say(f"valid: {len(report.warnings)} warning(s); reasoning (OWL 2 RL)")
-    inferred = infer(inputs.ontology + inputs.data)
+    inferred = infer(inputs.ontology + inputs.data, inputs.ontology)
     say(f"inferred {len(inferred)} triples; writing store to {config.store}")
     graphs = [(str(s.graph), g) for s, g in _per_graph(inputs)]
     graphs += [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]

@@ -160,6 +160,22 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
 
 
 @main.command()
+@click.option("--codes", "n_codes", type=click.IntRange(1, 2_000_000), required=True, help="How many codes.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="New folder to write into.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
+def synth(n_codes: int, out: str, seed: int) -> None:
+    """Write a synthetic data folder of N codes in kgapp's model (for `kgapp build --data`)."""
+    from .synth import synthesize
+
+    try:
+        summary = synthesize(n_codes, Path(out), seed=seed, progress=_progress)
+    except FileExistsError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"wrote {summary['codes']} codes in {summary['files']} files to {out} "
+               f"({summary['expected_warnings']} expected bilateral-conflict warnings)")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")

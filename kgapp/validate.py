@@ -127,11 +127,12 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
 
     The ontology is validated with the data, not passed as pyshacl's ont_graph: that option only
     copies class and property axioms, and the ontology also holds SKOS concepts that data points to.
+    pyshacl works in place on the combined copy, so the caller's graphs are not modified.
     """
     combined = data + ontology if ontology is not None else data
     _, results_graph, text = pyshacl_validate(
         data_graph=combined, shacl_graph=shapes, inference="none",
-        allow_warnings=True, advanced=True, meta_shacl=False, abort_on_first=False,
+        allow_warnings=True, advanced=True, meta_shacl=False, abort_on_first=False, inplace=True,
     )
     if not isinstance(results_graph, Graph):  # pyshacl reports a broken shape this way, not by raising
         raise ShapesError(str(text).strip())

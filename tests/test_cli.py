@@ -32,7 +32,7 @@ def test_build_reports_progress_and_summary(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "validating" in result.output and "Built" in result.output
     assert "BilateralModifierConflictShape" not in result.output  # messages, not shape IRIs
-    assert "Modifier 50 guidance" in result.output
+    assert "modifier 50 (bilateral) guidance" in result.output
 
 
 def test_build_with_violation_exits_1_with_readable_report(runner, tmp_path):

@@ -59,7 +59,8 @@ def test_cq10_policy_conflict_is_64868_modifier_50(store):
     result = rows(store, "cq10-policy-conflicts")
     assert [r["notation"] for r in result] == ["64868"]
     assert result[0]["conflict"].endswith("#BilateralModifierConflictShape")
-    assert "Modifier 50" in result[0]["message"] and "indicator 0" in result[0]["message"]
+    assert "modifier 50" in result[0]["message"] and "bilateral surgery indicator 0" in result[0]["message"]
+    assert result[0]["value"].endswith("/modifier-guidance/seed-000/64868-50")
 
 
 def test_cq11_complications_of_64612(store):
