@@ -131,6 +131,12 @@ def test_every_query_format_is_covered():
     (CONSTRUCT, "application/rdf+xml;q=0.3, text/turtle;q=0.2", "rdfxml"),
     (CONSTRUCT, "text/turtle;q=0, application/*", "ntriples"),
     (ASK, "application/sparql-results+xml, application/sparql-results+json;q=0.9", "xml"),
+    # What Jena's command-line clients send for a SELECT/ASK and for a CONSTRUCT.
+    (SELECT, "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+             "text/tab-separated-values;q=0.7, text/csv;q=0.5, application/json;q=0.2, */*;q=0.1", "json"),
+    (ASK, "text/csv, application/sparql-results+xml;q=0.5, */*;q=0.1", "xml"),
+    (CONSTRUCT, "text/turtle, application/n-triples;q=0.9, application/ld+json;q=0.8, "
+                "application/rdf+xml;q=0.7, */*;q=0.3", "turtle"),
 ])
 def test_negotiation(client, query, accept, expected):
     r = get(client, query, accept)
