@@ -206,9 +206,10 @@ def poisoned_client(tmp_path_factory):
     data = root / "data"
     shutil.copytree(DATA, data)
     seed = data / "seed-000-64868.ttl"
-    text = seed.read_text(encoding="utf-8")
-    text = text.replace('skos:prefLabel "Facial–hypoglossal nerve anastomosis"@en',
+    original = seed.read_text(encoding="utf-8")
+    text = original.replace('skos:prefLabel "Facial–hypoglossal nerve anastomosis"@en',
                         f'skos:prefLabel "{POISON}"@en ;\n    skos:exactMatch <javascript:alert(1)>')
+    assert text != original, "the seed file no longer has the label this test poisons"
     seed.write_text(text, encoding="utf-8")
     build(Config(store=root / "store", data_dirs=(data,)))
     return create_app({"store": root / "store", "testing": True}).test_client()
