@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+from rdflib import Graph
 
 from .config import Config
-from .load import load_sources
+from .load import load_sources, to_graph
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, VALIDATION_GRAPH
 from .reason import infer
 from .sources import SourceFile, data_sources, ontology_sources, shape_sources
@@ -42,38 +42,45 @@ class BuildResult:
 
 @dataclass
 class Inputs:
-    """The parsed sources, split by role, ready to validate and reason over."""
+    """The parsed sources: native quads per graph (for the store) and rdflib graphs (for SHACL and OWL)."""
 
     sources: list[SourceFile]
-    dataset: Dataset
+    quads: dict[str, list]  # graph IRI -> pyoxigraph quads
+    asserted: Graph  # ontology + data: what is validated and reasoned over
     ontology: Graph
     shapes: Graph
-    data: Graph
 
-    @property
-    def graph_names(self) -> dict[str, str]:
-        return {str(s.graph): s.path.name for s in self.sources}
+    def source_index(self) -> Callable[[object], tuple[str, ...]]:
+        """A lookup from a node to the files that state something about it (built on first use)."""
+        names: dict[str, list[str]] = {}
+        for s in self.sources:
+            names.setdefault(str(s.graph), []).append(s.path.name)
+        index: dict[str, set[str]] | None = None
 
-
-def _union(dataset: Dataset, names) -> Graph:
-    out = Graph()
-    for name in dict.fromkeys(names):
-        for triple in dataset.graph(name):
-            out.add(triple)
-    return out
+        def lookup(node) -> tuple[str, ...]:
+            nonlocal index
+            if index is None:
+                index = {}
+                for graph, quads in self.quads.items():
+                    if graph == str(SHAPES_GRAPH):
+                        continue
+                    for q in quads:
+                        index.setdefault(q.subject.value, set()).update(names[graph])
+            return tuple(sorted(index.get(str(node), ())))
+        return lookup
 
 
 def load_inputs(config: Config, extra_data: list[SourceFile] | None = None, progress: Progress | None = None) -> Inputs:
     data = extra_data if extra_data is not None else data_sources(config.data_dirs)
     sources = ontology_sources() + shape_sources() + data
-    dataset = load_sources(sources, config.base_iri, progress)
-    return Inputs(sources, dataset, _union(dataset, [ONTOLOGY_GRAPH]), _union(dataset, [SHAPES_GRAPH]),
-                  _union(dataset, [s.graph for s in data]))
+    quads = load_sources(sources, config.base_iri, progress)
+    ontology = to_graph(quads[str(ONTOLOGY_GRAPH)])
+    asserted = to_graph(q for g, qs in quads.items() if g != str(SHAPES_GRAPH) for q in qs)
+    return Inputs(sources, quads, asserted, ontology, to_graph(quads[str(SHAPES_GRAPH)]))
 
 
 def validate_inputs(inputs: Inputs) -> Report:
-    return validate_graph(inputs.data, inputs.shapes, inputs.ontology,
-                          dataset=inputs.dataset, graph_names=inputs.graph_names)
+    return validate_graph(inputs.asserted, inputs.shapes, sources_of=inputs.source_index())
 
 
 @contextmanager
@@ -93,14 +100,14 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     started = time.perf_counter()
     say("loading sources")
     inputs = load_inputs(config, progress=say)
-    say(f"validating {len(inputs.data)} data triples against {len(inputs.shapes)} shape triples")
+    say(f"validating {len(inputs.asserted)} triples against {len(inputs.shapes)} shape triples")
     report = validate_inputs(inputs)
     if not report.conforms:
         raise BuildRejected(report)
     say(f"valid: {len(report.warnings)} warning(s); reasoning (OWL 2 RL)")
-    inferred = infer(inputs.ontology + inputs.data, inputs.ontology)
+    inferred = infer(inputs.asserted, inputs.ontology)
     say(f"inferred {len(inferred)} triples; writing store to {config.store}")
-    graphs = [(str(s.graph), g) for s, g in _per_graph(inputs)]
+    graphs = list(inputs.quads.items())
     graphs += [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]
     manifest = {
         "base_iri": config.base_iri,
@@ -114,12 +121,3 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
     say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
     return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started)
-
-
-def _per_graph(inputs: Inputs):
-    seen = set()
-    for s in inputs.sources:
-        if s.graph in seen:
-            continue
-        seen.add(s.graph)
-        yield s, inputs.dataset.graph(s.graph)

@@ -1,11 +1,11 @@
-"""Parse source files into an rdflib Dataset, one named graph per file, with precise syntax errors."""
+"""Parse source files (one named graph each) into Oxigraph quads and rdflib graphs, with precise syntax errors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from .namespaces import DEFAULT_BASE_IRI
 from .sources import SourceFile
@@ -24,64 +24,78 @@ _OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nt": ox
               "nquads": ox.RdfFormat.N_QUADS}
 
 
-def _syntax_error(source: SourceFile, fallback: Exception) -> SourceError:
-    """Oxigraph's parser reports line and column precisely; ask it where the error is."""
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class _Terms:
+    """Converts Oxigraph terms to rdflib terms, sharing one object per IRI (files repeat IRIs a lot)."""
+
+    def __init__(self):
+        self.iris: dict[str, URIRef] = {}
+
+    def __call__(self, term):
+        if isinstance(term, ox.NamedNode):
+            iri = self.iris.get(term.value)
+            if iri is None:
+                iri = self.iris[term.value] = URIRef(term.value)
+            return iri
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=self(term.datatype))
+
+
+def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT_BASE_IRI) -> list[ox.Quad]:
+    """The statements of one file as Oxigraph quads in ``graph`` (a TriG file's own graphs are merged).
+
+    Oxigraph's parser is many times faster than rdflib's and reports line and column of errors.
+    """
+    move = _rebaser(base_iri)
     try:
-        for _ in ox.parse(path=str(source.path), format=_OX_FORMAT[source.format]):
-            pass
+        return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
+                for q in ox.parse(path=str(source.path), format=_OX_FORMAT[source.format])]
     except SyntaxError as e:
         message = str(e).split(" (", 1)[0] if e.lineno else str(e)
-        return SourceError(source.path, message, e.lineno, e.offset)
-    except (OSError, ValueError) as e:
-        return SourceError(source.path, str(e))
-    return SourceError(source.path, " ".join(str(fallback).split())[:500])
-
-
-def parse_source(source: SourceFile) -> Graph:
-    """The triples of one file (quads of a TriG/N-Quads file are flattened into its graph)."""
-    graph = Graph()
-    try:
-        if source.format in ("trig", "nquads"):
-            ds = Dataset()
-            ds.parse(source.path, format=source.format)
-            for s, p, o, _ in ds.quads():
-                graph.add((s, p, o))
-        else:
-            graph.parse(source.path, format=source.format)
+        raise SourceError(source.path, message, e.lineno, e.offset) from None
     except FileNotFoundError as e:
         raise SourceError(source.path, "file not found") from e
     except UnicodeDecodeError as e:
         raise SourceError(source.path, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
-    except Exception as e:  # rdflib raises many unrelated types for bad syntax
-        raise _syntax_error(source, e) from e
+    except (OSError, ValueError) as e:
+        raise SourceError(source.path, str(e)) from e
+
+
+def _rebaser(base_iri: str):
+    """Rewrites IRIs under the default instance base to ``base_iri`` (deployments on another host)."""
+    if base_iri == DEFAULT_BASE_IRI:
+        return lambda term: term
+    cut = len(DEFAULT_BASE_IRI)
+
+    def move(term):
+        if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_IRI):
+            return ox.NamedNode(base_iri + term.value[cut:])
+        return term
+    return move
+
+
+def to_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:
+    """Add the quads' triples to an rdflib graph (new if not given), for pyshacl and the reasoner."""
+    graph = Graph() if graph is None else graph
+    add, term = graph.add, _Terms()
+    for q in quads:
+        add((term(q.subject), term(q.predicate), term(q.object)))
     return graph
 
 
-def rebase(graph: Graph, base_iri: str) -> Graph:
-    """Rewrite IRIs under the default instance base to ``base_iri`` (for deployments on another host)."""
-    if base_iri == DEFAULT_BASE_IRI:
-        return graph
-
-    def move(term):
-        if isinstance(term, URIRef) and str(term).startswith(DEFAULT_BASE_IRI):
-            return URIRef(base_iri + str(term)[len(DEFAULT_BASE_IRI):])
-        return term
-
-    out = Graph()
-    for s, p, o in graph:
-        out.add((move(s), p, move(o)))
-    return out
-
-
 def load_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
-                 progress: Callable[[str], None] | None = None) -> Dataset:
-    """A Dataset with each source in its own named graph; the first unreadable file raises SourceError."""
-    dataset = Dataset()
+                 progress: Callable[[str], None] | None = None) -> dict[str, list[ox.Quad]]:
+    """Each source's quads by graph IRI (files sharing a graph, like the ontology's, are appended)."""
+    by_graph: dict[str, list[ox.Quad]] = {}
     for source in sources:
-        graph = rebase(parse_source(source), base_iri)
-        target = dataset.graph(source.graph)
-        for triple in graph:
-            target.add(triple)
+        quads = parse_quads(source, ox.NamedNode(str(source.graph)), base_iri)
+        by_graph.setdefault(str(source.graph), []).extend(quads)
         if progress:
-            progress(f"loaded {source.path.name}: {len(graph)} triples → <{source.graph}>")
-    return dataset
+            progress(f"loaded {source.path.name}: {len(quads)} triples → <{source.graph}>")
+    return by_graph

@@ -59,8 +59,8 @@ def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
 
 # -- writing ---------------------------------------------------------------------------------------
 
-def write_build(root: Path, graphs: Iterable[tuple[str, Graph]], manifest: dict) -> Path:
-    """Write ``graphs`` (graph IRI, triples) as a new build and make it current; returns its folder."""
+def write_build(root: Path, graphs: Iterable[tuple[str, Graph | list[ox.Quad]]], manifest: dict) -> Path:
+    """Write ``graphs`` (graph IRI, rdflib graph or quads) as a new build and make it current."""
     root = Path(root)
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -68,21 +68,13 @@ def write_build(root: Path, graphs: Iterable[tuple[str, Graph]], manifest: dict)
     folder = builds / build_id
     folder.mkdir()
     store = ox.Store(str(folder / "oxigraph"))
-    counts: dict[str, int] = {}
     try:
-        for name, graph in graphs:
-            store.extend(graph_quads(graph, name))
-            counts[name] = len(graph)
-        # The default graph is the merge of all named graphs.
-        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        distinct = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
-        store.flush()
-        store.optimize()
+        counts, distinct = _fill(store, graphs)
     except BaseException:
-        del store
+        store = None
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    del store  # closes RocksDB before anyone opens the folder read-only
+    store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     tmp = folder / (MANIFEST + ".tmp")
@@ -91,6 +83,20 @@ def write_build(root: Path, graphs: Iterable[tuple[str, Graph]], manifest: dict)
     _point_current(root, folder)
     prune(root)
     return folder
+
+
+def _fill(store: ox.Store, graphs) -> tuple[dict[str, int], int]:
+    counts: dict[str, int] = {}
+    for name, graph in graphs:
+        # native quads go in as they are; rdflib graphs (inferred, validation) are converted
+        store.extend(graph if isinstance(graph, list) else graph_quads(graph, name))
+        counts[name] = len(graph)
+    # The default graph is the merge of all named graphs.
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    distinct = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+    store.flush()
+    store.optimize()
+    return counts, distinct
 
 
 def _point_current(root: Path, folder: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyshacl import validate as pyshacl_validate
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
 SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
@@ -89,17 +90,8 @@ def _term(t) -> str | None:
     return str(t)
 
 
-def _sources_of(node, dataset: Dataset | None, names: dict[str, str]) -> tuple[str, ...]:
-    if dataset is None or not isinstance(node, (URIRef, BNode)):
-        return ()
-    graphs = {getattr(ctx, "identifier", ctx) for _, _, _, ctx in dataset.quads((node, None, None, None)) if ctx is not None}
-    return tuple(sorted(names.get(str(g), str(g)) for g in graphs))
-
-
-def read_report(results_graph: Graph, dataset: Dataset | None = None,
-                graph_names: dict[str, str] | None = None) -> Report:
-    """Flatten a SHACL results graph; ``graph_names`` maps graph IRIs to file names for messages."""
-    names = graph_names or {}
+def read_report(results_graph: Graph, sources_of: Callable[[object], tuple[str, ...]] | None = None) -> Report:
+    """Flatten a SHACL results graph; ``sources_of`` names the files that describe a focus node."""
     results = []
     for r in results_graph.subjects(RDF.type, SH.ValidationResult):
         sev = results_graph.value(r, SH.resultSeverity)
@@ -114,26 +106,25 @@ def read_report(results_graph: Graph, dataset: Dataset | None = None,
             message=str(message) if message else (str(constraint).rsplit("#", 1)[-1] if constraint else "constraint failed"),
             shape=_term(results_graph.value(r, SH.sourceShape)),
             constraint=_term(constraint),
-            sources=_sources_of(focus, dataset, names),
+            sources=sources_of(focus) if sources_of and focus is not None else (),
             node=r,
         ))
     results.sort(key=lambda x: (SEVERITY_ORDER.get(SH[x.severity], 9), x.focus, x.message))
     return Report(results, results_graph)
 
 
-def validate_graph(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
-                   dataset: Dataset | None = None, graph_names: dict[str, str] | None = None) -> Report:
-    """Validate ``data`` plus ``ontology`` against ``shapes``.
+def validate_graph(data: Graph, shapes: Graph, *,
+                   sources_of: Callable[[object], tuple[str, ...]] | None = None) -> Report:
+    """Validate ``data`` (which must include the ontology) against ``shapes``.
 
-    The ontology is validated with the data, not passed as pyshacl's ont_graph: that option only
-    copies class and property axioms, and the ontology also holds SKOS concepts that data points to.
-    pyshacl works in place on the combined copy, so the caller's graphs are not modified.
+    The ontology is validated with the data rather than passed as pyshacl's ont_graph: that option
+    only copies class and property axioms, and the ontology also holds SKOS concepts data points to.
+    pyshacl runs in place (no copy of a large graph); with no inference it does not change ``data``.
     """
-    combined = data + ontology if ontology is not None else data
     _, results_graph, text = pyshacl_validate(
-        data_graph=combined, shacl_graph=shapes, inference="none",
-        allow_warnings=True, advanced=True, meta_shacl=False, abort_on_first=False, inplace=True,
+        data_graph=data, shacl_graph=shapes, inference="none", inplace=True,
+        allow_warnings=True, advanced=True, meta_shacl=False, abort_on_first=False,
     )
     if not isinstance(results_graph, Graph):  # pyshacl reports a broken shape this way, not by raising
         raise ShapesError(str(text).strip())
-    return read_report(results_graph, dataset, graph_names)
+    return read_report(results_graph, sources_of)
