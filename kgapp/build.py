@@ -13,8 +13,8 @@ from pathlib import Path
 from rdflib import Graph
 
 from .config import Config
-from .load import load_sources, to_graph
-from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, VALIDATION_GRAPH
+from .load import load_sources, subjects_by_source
+from .namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from .reason import infer
 from .sources import SourceFile, data_sources, ontology_sources, shape_sources
 from .store import write_build
@@ -42,30 +42,22 @@ class BuildResult:
 
 @dataclass
 class Inputs:
-    """The parsed sources: native quads per graph (for the store) and rdflib graphs (for SHACL and OWL)."""
+    """The parsed sources as rdflib graphs, ready for SHACL and the reasoner."""
 
     sources: list[SourceFile]
-    quads: dict[str, list]  # graph IRI -> pyoxigraph quads
     asserted: Graph  # ontology + data: what is validated and reasoned over
     ontology: Graph
     shapes: Graph
+    base_iri: str
 
     def source_index(self) -> Callable[[object], tuple[str, ...]]:
         """A lookup from a node to the files that state something about it (built on first use)."""
-        names: dict[str, list[str]] = {}
-        for s in self.sources:
-            names.setdefault(str(s.graph), []).append(s.path.name)
         index: dict[str, set[str]] | None = None
 
         def lookup(node) -> tuple[str, ...]:
             nonlocal index
-            if index is None:
-                index = {}
-                for graph, quads in self.quads.items():
-                    if graph == str(SHAPES_GRAPH):
-                        continue
-                    for q in quads:
-                        index.setdefault(q.subject.value, set()).update(names[graph])
+            if index is None:  # only when there are results to explain: re-parsing is cheap and rare
+                index = subjects_by_source([s for s in self.sources if s.role != "shapes"], self.base_iri)
             return tuple(sorted(index.get(str(node), ())))
         return lookup
 
@@ -73,10 +65,12 @@ class Inputs:
 def load_inputs(config: Config, extra_data: list[SourceFile] | None = None, progress: Progress | None = None) -> Inputs:
     data = extra_data if extra_data is not None else data_sources(config.data_dirs)
     sources = ontology_sources() + shape_sources() + data
-    quads = load_sources(sources, config.base_iri, progress)
-    ontology = to_graph(quads[str(ONTOLOGY_GRAPH)])
-    asserted = to_graph(q for g, qs in quads.items() if g != str(SHAPES_GRAPH) for q in qs)
-    return Inputs(sources, quads, asserted, ontology, to_graph(quads[str(SHAPES_GRAPH)]))
+    graphs = load_sources(sources, config.base_iri, progress)
+    ontology = graphs.get("ontology", Graph())
+    asserted = graphs.get("data", Graph())
+    for triple in ontology:
+        asserted.add(triple)
+    return Inputs(sources, asserted, ontology, graphs.get("shapes", Graph()), config.base_iri)
 
 
 def validate_inputs(inputs: Inputs) -> Report:
@@ -107,8 +101,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     say(f"valid: {len(report.warnings)} warning(s); reasoning (OWL 2 RL)")
     inferred = infer(inputs.asserted, inputs.ontology)
     say(f"inferred {len(inferred)} triples; writing store to {config.store}")
-    graphs = list(inputs.quads.items())
-    graphs += [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]
+    graphs = [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]
     manifest = {
         "base_iri": config.base_iri,
         "sources": [{"file": str(s.path), "graph": str(s.graph), "role": s.role, "sha256": s.sha256()}
@@ -117,7 +110,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
         "inferred": len(inferred),
     }
     with _build_lock(Path(config.store)):
-        folder = write_build(Path(config.store), graphs, manifest)
+        folder = write_build(Path(config.store), inputs.sources, graphs, manifest, config.base_iri)
     total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
     say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
     return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started)

@@ -20,10 +20,6 @@ class SourceError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-_OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nt": ox.RdfFormat.N_TRIPLES,
-              "nquads": ox.RdfFormat.N_QUADS}
-
-
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -55,7 +51,7 @@ def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT
     move = _rebaser(base_iri)
     try:
         return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
-                for q in ox.parse(path=str(source.path), format=_OX_FORMAT[source.format])]
+                for q in ox.parse(path=str(source.path), format=source.ox_format)]
     except SyntaxError as e:
         message = str(e).split(" (", 1)[0] if e.lineno else str(e)
         raise SourceError(source.path, message, e.lineno, e.offset) from None
@@ -90,12 +86,25 @@ def to_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:
 
 
 def load_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
-                 progress: Callable[[str], None] | None = None) -> dict[str, list[ox.Quad]]:
-    """Each source's quads by graph IRI (files sharing a graph, like the ontology's, are appended)."""
-    by_graph: dict[str, list[ox.Quad]] = {}
+                 progress: Callable[[str], None] | None = None) -> dict[str, Graph]:
+    """The triples of each role ("ontology", "shapes", "data") as one rdflib graph each.
+
+    The store does not need these: it bulk-loads the files natively (see store.write_build).
+    """
+    graphs: dict[str, Graph] = {}
     for source in sources:
-        quads = parse_quads(source, ox.NamedNode(str(source.graph)), base_iri)
-        by_graph.setdefault(str(source.graph), []).extend(quads)
+        graph = graphs.setdefault(source.role, Graph())
+        before = len(graph)
+        to_graph(parse_quads(source, ox.NamedNode(str(source.graph)), base_iri), graph)
         if progress:
-            progress(f"loaded {source.path.name}: {len(quads)} triples → <{source.graph}>")
-    return by_graph
+            progress(f"loaded {source.path.name}: {len(graph) - before} new triples → <{source.graph}>")
+    return graphs
+
+
+def subjects_by_source(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI) -> dict[str, set[str]]:
+    """For each subject IRI or blank node id, the names of the files stating something about it."""
+    index: dict[str, set[str]] = {}
+    for source in sources:
+        for q in parse_quads(source, ox.NamedNode(str(source.graph)), base_iri):
+            index.setdefault(q.subject.value, set()).add(source.path.name)
+    return index

@@ -6,11 +6,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import URIRef
 
 from .namespaces import GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
 
 RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig", ".nt": "nt", ".nq": "nquads"}
+_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nt": ox.RdfFormat.N_TRIPLES,
+               "nquads": ox.RdfFormat.N_QUADS}
 
 
 def resource_dir(name: str) -> Path:
@@ -35,6 +38,15 @@ class SourceFile:
     @property
     def format(self) -> str:
         return RDF_SUFFIXES[self.path.suffix.lower()]
+
+    @property
+    def ox_format(self) -> ox.RdfFormat:
+        return _OX_FORMATS[self.format]
+
+    @property
+    def has_graphs(self) -> bool:
+        """TriG and N-Quads name their own graphs; kgapp still puts all of a file in its one graph."""
+        return self.format in ("trig", "nquads")
 
     def sha256(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()

@@ -27,6 +27,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
+from .namespaces import DEFAULT_BASE_IRI
+from .sources import SourceFile
+
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 3
 
@@ -59,8 +62,10 @@ def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
 
 # -- writing ---------------------------------------------------------------------------------------
 
-def write_build(root: Path, graphs: Iterable[tuple[str, Graph | list[ox.Quad]]], manifest: dict) -> Path:
-    """Write ``graphs`` (graph IRI, rdflib graph or quads) as a new build and make it current."""
+def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
+                manifest: dict, base_iri: str = DEFAULT_BASE_IRI) -> Path:
+    """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
+    (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
     root = Path(root)
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ def write_build(root: Path, graphs: Iterable[tuple[str, Graph | list[ox.Quad]]],
     folder.mkdir()
     store = ox.Store(str(folder / "oxigraph"))
     try:
-        counts, distinct = _fill(store, graphs)
+        counts, distinct = _fill(store, files, graphs, base_iri)
     except BaseException:
         store = None
         shutil.rmtree(folder, ignore_errors=True)
@@ -85,18 +90,35 @@ def write_build(root: Path, graphs: Iterable[tuple[str, Graph | list[ox.Quad]]],
     return folder
 
 
-def _fill(store: ox.Store, graphs) -> tuple[dict[str, int], int]:
-    counts: dict[str, int] = {}
+def _fill(store: ox.Store, files, graphs, base_iri: str) -> tuple[dict[str, int], int]:
+    """Load everything twice: into its named graph (provenance) and into the default graph.
+
+    A store holds a set of quads, so loading every graph into the default graph too makes it the
+    deduplicated merge without any Python-side bookkeeping.
+    """
+    from .load import parse_quads  # rebases IRIs and puts a TriG file's graphs into the file's one
+
+    default = ox.DefaultGraph()
+    for source in files:
+        name = str(source.graph)
+        if base_iri == DEFAULT_BASE_IRI and not source.has_graphs:
+            for target in (ox.NamedNode(name), default):
+                store.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
+        else:
+            quads = parse_quads(source, ox.NamedNode(name), base_iri)
+            store.bulk_extend(quads)
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
     for name, graph in graphs:
-        # native quads go in as they are; rdflib graphs (inferred, validation) are converted
-        store.extend(graph if isinstance(graph, list) else graph_quads(graph, name))
-        counts[name] = len(graph)
-    # The default graph is the merge of all named graphs.
-    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-    distinct = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+        store.bulk_extend(graph_quads(graph, name))
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in graph_quads(graph, name))
     store.flush()
-    store.optimize()
-    return counts, distinct
+    counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in
+              dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs])}
+    return counts, _count(store, "?s ?p ?o")
+
+
+def _count(store: ox.Store, pattern: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))["n"].value)
 
 
 def _point_current(root: Path, folder: Path) -> None:
@@ -142,10 +164,11 @@ def current_build(root: Path) -> Path | None:
 class EmbeddedStore:
     """A built store opened read-only; its default graph is the merge of all named graphs."""
 
-    def __init__(self, root: Path):
+    # ``build`` pins one build folder (query workers open exactly the build their app serves).
+    def __init__(self, root: Path, build: Path | None = None):
         self.root = Path(root)
-        folder = current_build(self.root)
-        if folder is None:
+        folder = current_build(self.root) if build is None else Path(build)
+        if folder is None or not (folder / MANIFEST).is_file():
             raise StoreUnavailable(f"no complete build at {self.root} (run `kgapp build`)")
         self.folder = folder
         self.manifest: dict = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
