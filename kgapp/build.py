@@ -12,13 +12,14 @@ from pathlib import Path
 
 from rdflib import Graph
 
+from . import cache
 from .config import Config
 from .load import load_sources, subjects_by_source
 from .namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from .reason import infer
 from .sources import SourceFile, data_sources, ontology_sources, shape_sources
 from .store import write_build
-from .validate import Report, validate_graph
+from .validate import Report, read_report, validate_graph
 
 Progress = Callable[[str], None]
 
@@ -51,20 +52,27 @@ class Inputs:
     base_iri: str
 
     def source_index(self) -> Callable[[object], tuple[str, ...]]:
-        """A lookup from a node to the files that state something about it (built on first use)."""
-        index: dict[str, set[str]] | None = None
+        return source_lookup(self.sources, self.base_iri)
 
-        def lookup(node) -> tuple[str, ...]:
-            nonlocal index
-            if index is None:  # only when there are results to explain: re-parsing is cheap and rare
-                index = subjects_by_source([s for s in self.sources if s.role != "shapes"], self.base_iri)
-            return tuple(sorted(index.get(str(node), ())))
-        return lookup
+
+def source_lookup(sources: list[SourceFile], base_iri: str) -> Callable[[object], tuple[str, ...]]:
+    """A lookup from a node to the files that state something about it (built on first use)."""
+    index: dict[str, set[str]] | None = None
+
+    def lookup(node) -> tuple[str, ...]:
+        nonlocal index
+        if index is None:  # only when there are results to explain: re-parsing is cheap and rare
+            index = subjects_by_source([s for s in sources if s.role != "shapes"], base_iri)
+        return tuple(sorted(index.get(str(node), ())))
+    return lookup
+
+
+def all_sources(config: Config, data: list[SourceFile] | None = None) -> list[SourceFile]:
+    return ontology_sources() + shape_sources() + (data if data is not None else data_sources(config.data_dirs))
 
 
 def load_inputs(config: Config, extra_data: list[SourceFile] | None = None, progress: Progress | None = None) -> Inputs:
-    data = extra_data if extra_data is not None else data_sources(config.data_dirs)
-    sources = ontology_sources() + shape_sources() + data
+    sources = all_sources(config, extra_data)
     graphs = load_sources(sources, config.base_iri, progress)
     ontology = graphs.get("ontology", Graph())
     asserted = graphs.get("data", Graph())
@@ -88,10 +96,7 @@ def _build_lock(root: Path):
         yield
 
 
-def build(config: Config, progress: Progress | None = None) -> BuildResult:
-    """Run the whole pipeline; raises SourceError or BuildRejected without touching the current store."""
-    say = progress or (lambda _msg: None)
-    started = time.perf_counter()
+def _validate_and_reason(config: Config, say: Progress) -> tuple[list[SourceFile], Report, Graph]:
     say("loading sources")
     inputs = load_inputs(config, progress=say)
     say(f"validating {len(inputs.asserted)} triples against {len(inputs.shapes)} shape triples")
@@ -99,18 +104,37 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     if not report.conforms:
         raise BuildRejected(report)
     say(f"valid: {len(report.warnings)} warning(s); reasoning (OWL 2 RL)")
-    inferred = infer(inputs.asserted, inputs.ontology)
+    return inputs.sources, report, infer(inputs.asserted, inputs.ontology)
+
+
+def build(config: Config, progress: Progress | None = None) -> BuildResult:
+    """Run the whole pipeline; raises SourceError or BuildRejected without touching the current store."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    root = Path(config.store)
+    sources = all_sources(config)
+    key = cache.inputs_key(sources, config.base_iri)
+    cached = cache.load(root, key)
+    if cached is not None:
+        say("inputs unchanged since the last build: reusing its validation report and inferred triples")
+        report = read_report(cached[0], source_lookup(sources, config.base_iri))
+        inferred = cached[1]
+    else:
+        sources, report, inferred = _validate_and_reason(config, say)
     say(f"inferred {len(inferred)} triples; writing store to {config.store}")
     graphs = [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]
     manifest = {
         "base_iri": config.base_iri,
+        "inputs_key": key,
         "sources": [{"file": str(s.path), "graph": str(s.graph), "role": s.role, "sha256": s.sha256()}
-                    for s in inputs.sources],
+                    for s in sources],
         "validation": {"violations": len(report.violations), "warnings": len(report.warnings)},
         "inferred": len(inferred),
     }
-    with _build_lock(Path(config.store)):
-        folder = write_build(Path(config.store), inputs.sources, graphs, manifest, config.base_iri)
+    with _build_lock(root):
+        folder = write_build(root, sources, graphs, manifest, config.base_iri)
+        if cached is None:
+            cache.save(root, key, report.graph, inferred)
     total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
     say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
     return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started)

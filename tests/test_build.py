@@ -125,3 +125,27 @@ def test_custom_base_iri_rebases_instances(tmp_path, data_copy):
     st = open_store(root)
     assert bool(st.query("ASK { <https://kg.example.org/id/code/cpt/64868> ?p ?o }"))
     assert not bool(st.query("ASK { <https://w3id.org/kgapp/id/code/cpt/64868> ?p ?o }"))
+
+
+def test_unchanged_inputs_reuse_validation_and_reasoning(built, data_copy):
+    messages: list[str] = []
+    first = open_store(built)
+    result = build(Config(store=built, data_dirs=(data_copy,)), progress=messages.append)
+    assert any("inputs unchanged" in m for m in messages)
+    assert not any(m.startswith("validating") for m in messages)
+    again = open_store(built)
+    assert again.manifest["triples"] == first.manifest["triples"]
+    assert again.manifest["inferred"] == first.manifest["inferred"] == result.inferred
+    assert [w.focus for w in result.report.warnings] == ["https://w3id.org/kgapp/id/code/cpt/64868"]
+    assert "seed-000-64868.ttl" in result.report.warnings[0].sources
+
+
+def test_a_changed_file_invalidates_the_cache(built, data_copy):
+    p = data_copy / "seed-003-64612.ttl"
+    p.write_text(p.read_text(encoding="utf-8").replace("kg:typicalPatientAge 58", "kg:typicalPatientAge 59"),
+                 encoding="utf-8")
+    messages: list[str] = []
+    build(Config(store=built, data_dirs=(data_copy,)), progress=messages.append)
+    assert any(m.startswith("validating") for m in messages)
+    q = 'ASK { ?c <https://w3id.org/kgapp/ontology#typicalPatientAge> 59 }'
+    assert bool(open_store(built).query(q))
