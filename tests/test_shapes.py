@@ -135,3 +135,31 @@ def test_office_setting_for_facility_only_code_warns(tmp_path):
     assert report.conforms
     assert any(w.shape.endswith("#OfficeSettingConflictShape") and w.focus.endswith("/64868")
                for w in report.warnings)
+
+
+def test_hoisted_property_shapes_report_exactly_what_nested_ones_do(tmp_path):
+    """kgapp gives property shapes their node shape's targets for speed; results must not change."""
+    from pyshacl import validate as pyshacl_validate
+
+    from kgapp.validate import hoist_property_shapes, read_report
+
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    p = data / "seed-000-64868.ttl"
+    text = p.read_text(encoding="utf-8")
+    for old, new in [("kg:donorNerve nerve:hypoglossal", "kg:donorNerve payer:aetna"),
+                     ('skos:notation "64868"', 'skos:notation "6486"'),
+                     ("kg:typicalPatientAge 48", 'kg:typicalPatientAge "48"'),
+                     ("kg:payer payer:cigna ;", "")]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    p.write_text(text, encoding="utf-8")
+    inputs = load_inputs(Config(data_dirs=(data,)))
+
+    def results(shapes):
+        _, graph, _ = pyshacl_validate(inputs.asserted, shacl_graph=shapes, advanced=True, allow_warnings=True)
+        return {(r.severity, r.focus, r.path, r.value, r.message, r.shape) for r in read_report(graph).results}
+
+    nested, hoisted = results(inputs.shapes), results(hoist_property_shapes(inputs.shapes))
+    assert len(nested) >= 5
+    assert hoisted == nested
