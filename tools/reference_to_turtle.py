@@ -160,44 +160,34 @@ def icd10cm(path: Path) -> str:
     return "".join(out)
 
 
-def place_of_service(path: Path) -> str:
-    out = [provenance("place-of-service", path)]
-    for r in rows(path):
-        out.append(f"""
-<https://w3id.org/kgapp/id/place-of-service/{r['pos']}> a kg:PlaceOfService ;
-    skos:notation {lit(r['pos'])} ;
-    skos:prefLabel {lit(r['name'])}@en .
+def code_set(slug: str, folder: str, cls: str, code: str, label: str, extra=lambda row: ""):
+    """A converter for a table of codes with a label: one SKOS concept of ``cls`` per row."""
+    def convert(path: Path) -> str:
+        out = [provenance(slug, path)]
+        for r in rows(path):
+            out.append(f"""
+<https://w3id.org/kgapp/id/{folder}/{r[code]}> a kg:{cls} ;
+    skos:notation {lit(r[code])} ;
+    skos:prefLabel {lit(r[label])}@en .
 """)
-    return "".join(out)
+            out.append(extra(r))
+        return "".join(out)
+    return convert
 
 
-def nucc(path: Path) -> str:
-    out = [provenance("nucc-taxonomy", path)]
-    for r in rows(path):
-        out.append(f"""
-<https://w3id.org/kgapp/id/specialty/{r['code']}> a kg:Specialty ;
-    skos:notation {lit(r['code'])} ;
-    skos:prefLabel {lit(r['specialty'])}@en .
-""")
-    return "".join(out)
-
-
-def modifiers(path: Path) -> str:
-    out = [provenance("modifiers", path)]
-    for r in rows(path):
-        out.append(f"""
-<https://w3id.org/kgapp/id/modifier/{r['modifier']}> a kg:Modifier ;
-    skos:notation {lit(r['modifier'])} ;
-    skos:prefLabel {lit(r['short_meaning'])}@en .
-""")
-        if r["modifier"] in ("XE", "XS", "XP", "XU"):
-            out.append(f"<https://w3id.org/kgapp/id/modifier/{r['modifier']}> skos:broader <https://w3id.org/kgapp/id/modifier/59> .\n")
-    return "".join(out)
+def _x_modifier_under_59(row: dict) -> str:
+    """XE, XS, XP and XU are more specific forms of 59."""
+    if row["modifier"] not in ("XE", "XS", "XP", "XU"):
+        return ""
+    return (f"<https://w3id.org/kgapp/id/modifier/{row['modifier']}> skos:broader "
+            "<https://w3id.org/kgapp/id/modifier/59> .\n")
 
 
 CONVERTERS = {
     "medicare-pfs-indicators": medicare, "nerves": nerves, "icd10cm": icd10cm,
-    "place-of-service": place_of_service, "nucc-taxonomy": nucc, "modifiers": modifiers,
+    "place-of-service": code_set("place-of-service", "place-of-service", "PlaceOfService", "pos", "name"),
+    "nucc-taxonomy": code_set("nucc-taxonomy", "specialty", "Specialty", "code", "specialty"),
+    "modifiers": code_set("modifiers", "modifier", "Modifier", "modifier", "short_meaning", _x_modifier_under_59),
 }
 
 
