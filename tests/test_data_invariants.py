@@ -144,3 +144,15 @@ def test_every_code_links_to_its_seed_graph(data):
 def test_shapes_parse_and_declare_targets():
     g = parsed(shape_sources())
     assert len(set(g.subjects(URIRef("http://www.w3.org/ns/shacl#targetClass"), None))) >= 10
+
+
+def test_every_class_of_the_ontology_has_a_shape(ontology):
+    shapes = parsed(shape_sources())
+    sh = "http://www.w3.org/ns/shacl#"
+    targeted = set(shapes.objects(None, URIRef(sh + "targetClass")))
+    # a class is covered by its own shape or by a shape of a superclass it inherits targets from
+    for cls in ontology.subjects(RDF.type, OWL.Class):
+        if not str(cls).startswith(str(KG)):
+            continue
+        lineage = {cls} | set(ontology.transitive_objects(cls, RDFS.subClassOf))
+        assert lineage & targeted, f"no shape targets {cls} or a superclass"
