@@ -16,12 +16,25 @@ WEIGHTS: dict[str, float] = {
     str(SKOS.scopeNote): 1, str(KG.usageNote): 1, str(KG.policyNote): 1, str(KG.gapNote): 1,
     str(KG.siteOfServiceNote): 1, str(KG.expectedOutcome): 1,
 }
+# Only literals containing one of the words come back: Oxigraph filters natively, Python ranks the few.
 _TEXTS = sparql_prologue() + """
 SELECT DISTINCT ?s ?p ?text ?type WHERE {
   VALUES ?p { %s }
-  GRAPH ?g { ?s ?p ?text } FILTER(isIRI(?s) && ?g NOT IN (<%s>, <%s>))
+  GRAPH ?g { ?s ?p ?text } FILTER(isIRI(?s) && ?g NOT IN (<%s>, <%s>) && (%%s))
   OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(kg:))) }
 }""" % (" ".join(f"<{p}>" for p in WEIGHTS), SHAPES_GRAPH, VALIDATION_GRAPH)
+# A code also matches through what it points at: "spasm" finds 64612 by its indication.
+RELATED = {str(KG.hasIndication): "indication", str(KG.hasPotentialComplication): "complication",
+           str(KG.targetNerve): "target nerve", str(KG.donorNerve): "donor nerve",
+           str(KG.hasProcedureType): "procedure type", str(KG.supportingDiagnosis): "diagnosis",
+           str(KG.usesTechnique): "technique", str(KG.usesAgent): "agent",
+           str(KG.alternativeTreatment): "alternative", str(KG.priorTreatment): "prior treatment"}
+RELATED_CREDIT = 0.6
+_RELATED = sparql_prologue() + """
+SELECT DISTINCT ?code ?p ?o WHERE {
+  VALUES ?o { %s } VALUES ?p { """ + " ".join(f"<{p}>" for p in RELATED) + """ }
+  ?code ?p ?o ; a kg:ProcedureCode .
+}"""
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -75,7 +88,9 @@ def search(store, q: str, limit: int = 50) -> list[Hit]:
     snippets: dict[str, tuple[float, str]] = {}
     types: dict[str, set[str]] = {}
     phrase = " ".join(tokens)
-    for r in store.query(_TEXTS):
+    # tokens are \w+ only, so they can stand inside a SPARQL string as they are
+    contains = " || ".join(f'CONTAINS(LCASE(STR(?text)), "{t}")' for t in tokens)
+    for r in store.query(_TEXTS % contains):
         s, p, text = r["s"].value, r["p"].value, r["text"].value
         if r["type"] is not None:
             types.setdefault(s, set()).add(r["type"].value)
@@ -90,6 +105,7 @@ def search(store, q: str, limit: int = 50) -> list[Hit]:
         per_token["\0exact"] = max(per_token.get("\0exact", 0), bonus)
         if sum(credit.values()) > snippets.get(s, (0, ""))[0]:
             snippets[s] = (sum(credit.values()), text)
+    _credit_codes_through_neighbours(store, best, snippets, types, tokens)
     ranked = [(sum(v.values()), s) for s, v in best.items() if all(t in v for t in tokens)]
     ranked.sort(key=lambda x: (-x[0], x[1]))
     ranked = ranked[:limit]
@@ -97,6 +113,24 @@ def search(store, q: str, limit: int = 50) -> list[Hit]:
     type_names = labels(store, {t for _, s in ranked for t in types.get(s, ())})
     return [Hit(s, names[s], round(score, 2), _snippet(snippets[s][1], tokens),
                 sorted(type_names[t] for t in types.get(s, ()))) for score, s in ranked]
+
+
+def _credit_codes_through_neighbours(store, best, snippets, types, tokens) -> None:
+    """Give each code part of the credit of the matching nodes it points at (once per node)."""
+    full = [s for s, v in best.items() if all(t in v for t in tokens)][:200]
+    if not full:
+        return
+    names = labels(store, full)
+    for r in store.query(_RELATED % " ".join(f"<{s}>" for s in full)):
+        code, via = r["code"].value, r["o"].value
+        per_token = best.setdefault(code, {})
+        for t, c in best[via].items():
+            if t != "\0exact":
+                per_token[t] = max(per_token.get(t, 0), c * RELATED_CREDIT)
+        types.setdefault(code, set()).add(str(KG.ProcedureCode))
+        note = f"{RELATED[r['p'].value]}: {names.get(via, via)}"
+        if code not in snippets or snippets[code][0] < 1:
+            snippets[code] = (0.5, note)
 
 
 def _snippet(text: str, tokens: list[str], width: int = 160) -> str:

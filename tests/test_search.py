@@ -79,3 +79,19 @@ def test_odd_queries_are_harmless(client, q):
 def test_nothing_found(store, client):
     assert search(store, "xyzzy") == []
     assert "0 results" in client.get("/search?q=xyzzy").get_data(as_text=True)
+
+
+def test_a_code_is_found_through_its_indication(store):
+    from kgapp.search import search
+
+    hits = search(store, "spasm")
+    code = next(h for h in hits if h.iri.endswith("/code/cpt/64612"))
+    assert code.snippet == "indication: hemifacial spasm"
+    assert hits.index(code) < 10
+
+
+def test_a_code_is_found_through_its_agent_and_ranks_after_the_agent(store):
+    from kgapp.search import search
+
+    hits = [h.iri.rsplit("/", 1)[-1] for h in search(store, "glycerol")]
+    assert hits[:2] == ["glycerol", "64600"]
