@@ -80,9 +80,11 @@ def wait_http(url: str, seconds: float = 120) -> None:
 class Server:
     def __init__(self, name: str, argv: list[str], url: str, ready: str, extra: str = "", cwd=None, env=None):
         self.name, self.url, self.extra = name, url, extra
+        started = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
                                      env=env, start_new_session=True)
         wait_http(ready)
+        self.startup = time.perf_counter() - started  # process start to first answer
 
     def stop(self) -> None:
         try:
@@ -197,7 +199,7 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
             server, graph = virtuoso
             results_extra = "default-graph-uri=" + urllib.parse.quote(graph) + "&"
             servers.append(type("V", (), {"name": "Virtuoso 7 (Debian)", "url": server.sparql_url,
-                                          "extra": results_extra, "stop": server.stop})())
+                                          "extra": results_extra, "stop": server.stop, "startup": None})())
         for label, kind in (("mix", "all"), ("lookups", "lookup")):
             queries = mix(notations, kind)
             expected = None
@@ -215,7 +217,8 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                 base = "/".join(s.url.split("/")[:3])
                 print(f"{codes} codes, {label}: {s.name} …", file=sys.stderr, flush=True)
                 r = wrk_run(wrk, base, paths, accepts, args.clients, args.seconds, work)
-                results.append({"codes": codes, "triples": triples, "mix": label, "server": s.name, **r})
+                results.append({"codes": codes, "triples": triples, "mix": label, "server": s.name,
+                                "startup": s.startup, **r})
     finally:
         for s in servers:
             s.stop()
@@ -234,12 +237,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results += bench_size(codes, args, wrk, Path(tmp))
     print(f"\n## Endpoint throughput ({args.clients} clients, {args.seconds} s each, {time.strftime('%Y-%m-%d')})\n")
-    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp (req/s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp (req/s) | ready after s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"] and x["server"] == "kgapp")
         print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-              f"| {r['errors']} | {r['rps'] / kg['rps']:.2f} |")
+              f"| {r['errors']} | {r['rps'] / kg['rps']:.2f} | "
+              + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |"))
 
 
 if __name__ == "__main__":
