@@ -7,6 +7,7 @@ import queue
 import re
 import threading
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -44,7 +45,10 @@ def instance_prefixes(store, base_iri: str | None = None) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=8)
 def export_prefixes(store) -> dict[str, str]:
+    """Prefixes for Turtle, TriG and RDF/XML output; computed once per opened (immutable) store,
+    because finding the instance folders scans every triple."""
     return {**BASE_PREFIXES, **instance_prefixes(store)}
 
 
