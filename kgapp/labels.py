@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from .namespaces import PREFIXES, sparql_prologue
 
 MAX_IRI_LENGTH = 2048
@@ -25,7 +27,13 @@ SELECT ?x ?label ?notation WHERE {
 
 def valid_iri(iri: str | None) -> bool:
     """True for an absolute IRI that is safe to put between < > in a SPARQL query."""
-    return bool(iri) and len(iri) <= MAX_IRI_LENGTH and bool(_IRI.match(iri))
+    if not iri or len(iri) > MAX_IRI_LENGTH or not _IRI.match(iri):
+        return False
+    try:
+        ox.NamedNode(iri)  # Oxigraph's own check catches the rest (e.g. a malformed %-escape), found by fuzzing
+    except ValueError:
+        return False
+    return True
 
 
 def is_web_iri(iri: str) -> bool:

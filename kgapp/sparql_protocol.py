@@ -19,8 +19,8 @@ import pyoxigraph as ox
 
 from .formats import FORMATS, GRAPH_FORMATS, DATASET_FORMATS, RESULT_FORMATS, Format, best_format, by_name
 from .namespaces import PREFIXES
+from .results import Written, write_result
 from .sparql_text import is_update, service_position
-from .store import EmbeddedStore
 
 # Request bodies (not response formats, which all live in kgapp.formats).
 QUERY_BODY = "application/sparql-query"
@@ -49,10 +49,12 @@ class QueryRequest:
     formats: tuple[str, ...] = field(default=())  # the ?format= values, in order
 
 
-def parse_request(method: str, content_type: str | None, args, form, body: bytes) -> QueryRequest | None:
+def parse_request(method: str, content_type: str | None, args, form, body: bytes,
+                  max_length: int | None = None) -> QueryRequest | None:
     """The query a protocol request carries, or None when it carries none (GET /sparql alone).
 
-    ``args`` and ``form`` are multi-dicts (``getlist``) of the URL and the form body.
+    ``args`` and ``form`` are multi-dicts (``getlist``) of the URL and the form body. A query longer
+    than ``max_length`` characters is refused (413) before anything parses it.
     """
     if method not in ("GET", "HEAD", "POST"):
         raise ProtocolError(405, f"Method {method} not allowed; use GET or POST.", {"Allow": ALLOWED_METHODS})
@@ -67,6 +69,9 @@ def parse_request(method: str, content_type: str | None, args, form, body: bytes
         return None
     if len(queries) > 1:
         raise ProtocolError(400, "The query parameter is given more than once.")
+    if max_length is not None and len(queries[0]) > max_length:
+        raise ProtocolError(413, f"The query is {len(queries[0])} characters long; "
+                                 f"this endpoint accepts at most {max_length}.")
     if not queries[0].strip():
         raise ProtocolError(400, "The query is empty.")
     defaults = source.getlist("default-graph-uri") + (args.getlist("default-graph-uri") if source is form else [])
@@ -114,9 +119,10 @@ def check_query(text: str) -> None:
                                  "endpoint; it never fetches from the network.".format(*position))
 
 
-def run_query(store: EmbeddedStore, text: str, default_graphs: Sequence[str] | None = None,
+def run_query(store, text: str, default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None):
-    """Run one checked query: the single place every endpoint query passes (limits belong here)."""
+    """Run one checked query: the single place every endpoint query passes (in a worker process, see
+    kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``)."""
     check_query(text)
     try:
         return store.query(text, default_graphs=None if default_graphs is None else list(default_graphs),
@@ -173,13 +179,6 @@ def result_kind(result) -> str:
     return "a SELECT result" if isinstance(result, ox.QuerySolutions) else "a CONSTRUCT/DESCRIBE result"
 
 
-def serialize(result, fmt: Format) -> bytes:
-    """``result`` written natively by Oxigraph in ``fmt``."""
-    if isinstance(result, (ox.QueryBoolean, ox.QuerySolutions)):
-        return result.serialize(format=fmt.ox_results)
-    return serialize_triples(result, fmt)
-
-
 def serialize_triples(triples, fmt: Format) -> bytes:
     buffer = io.BytesIO()
     extra = {"prefixes": PREFIXES} if fmt.name in ("turtle", "trig") else {}
@@ -187,11 +186,11 @@ def serialize_triples(triples, fmt: Format) -> bytes:
     return buffer.getvalue()
 
 
-def answer(store: EmbeddedStore, request: QueryRequest, accept: str | None) -> tuple[Format, bytes]:
-    """Run ``request`` and write its result in the negotiated format."""
+def answer(store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
+    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
-        return fmt, serialize(result, fmt)  # results are lazy: evaluation errors surface while writing
+        return fmt, write_result(result, fmt, max_rows)  # lazy results: evaluation errors surface here
     except RuntimeError as e:
         raise ProtocolError(400, f"Query evaluation failed: {e}") from None

@@ -11,7 +11,7 @@ import pytest
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.store import open_store
-from kgapp.web import create_app
+from kgapp.web import close_app, create_app
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -31,7 +31,21 @@ def store(store_path):
 
 @pytest.fixture()
 def app(store_path):
-    return create_app({"store": store_path, "testing": True})
+    app = create_app({"store": store_path, "testing": True})
+    yield app
+    close_app(app)  # its query worker processes end with the test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leaked_workers():
+    """At the end of the session no query worker process may be left running."""
+    import gc
+    import multiprocessing
+
+    yield
+    gc.collect()  # apps that went out of scope close their workers when collected
+    leaked = [p for p in multiprocessing.active_children() if p.name == "kgapp-query-worker"]
+    assert leaked == [], f"query worker processes left running: {leaked}"
 
 
 @pytest.fixture()
@@ -46,11 +60,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The app served by waitress on a loopback port in a background thread."""
+    """The app served by waitress on a loopback port in a background thread; its workers stop on exit."""
 
     def __init__(self, app):
         from waitress.server import create_server
 
+        self.app = app
         self.port = free_port()
         self.server = create_server(app, host="127.0.0.1", port=self.port, threads=4, ident="kgapp-test")
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -63,6 +78,7 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.close()
         self.thread.join(timeout=5)
+        close_app(self.app)
 
 
 @pytest.fixture(scope="session")
@@ -97,10 +113,14 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
+    """A fresh page; the test fails if the page broke the Content-Security-Policy (kgapp.web.security)."""
     context = browser.new_context(accept_downloads=True)
     pg = context.new_page()
+    violations: list[str] = []
+    pg.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     yield pg
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +128,4 @@ def artifacts() -> Path:
     """Where browser tests put screenshots (kept by CI, not committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+

@@ -62,6 +62,7 @@ def test_pages_work_without_javascript_on_a_phone(browser, live_server, artifact
 def test_autocomplete_suggests_labels(page, live_server):
     page.goto(live_server.url + "/")
     page.get_by_label("Search codes, nerves, payers, diagnoses").fill("hypogl")
-    page.wait_for_function("document.querySelectorAll('#search-suggestions option').length > 0")
+    # a selector wait, not wait_for_function: a string predicate is eval'd, which the CSP forbids
+    page.wait_for_selector("#search-suggestions option", state="attached")
     values = page.eval_on_selector_all("#search-suggestions option", "els => els.map(e => e.value)")
     assert "hypoglossal nerve" in values

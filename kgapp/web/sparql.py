@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+import hashlib
+import logging
+import time
+
+from flask import Blueprint, Response, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -11,9 +15,13 @@ from ..formats import GRAPH_FORMATS, DATASET_FORMATS, RESULT_FORMATS, by_name
 from ..namespaces import PREFIXES, sparql_prologue
 from ..queries import load_queries
 from ..service_description import service_description
-from . import get_config, get_store
+from ..sparql_text import query_form
+from . import get_config, get_executor, get_store
 
 bp = Blueprint("sparql", __name__)
+log = logging.getLogger("kgapp.query")
+TRUNCATED = "X-KGApp-Truncated"
+ROWS = "X-KGApp-Rows"
 
 PATH = "/sparql"
 VOID_PATH = "/.well-known/void"
@@ -33,11 +41,19 @@ def endpoint():
     # Read the body one way only: parsing a form consumes it, and a query body is not a form.
     form = request.form if mimetype == protocol.FORM_BODY else MultiDict()
     body = request.get_data() if mimetype == protocol.QUERY_BODY else b""
-    query = protocol.parse_request(request.method, request.content_type, request.args, form, body)
+    g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
+    query = protocol.parse_request(request.method, request.content_type, request.args, form, body,
+                                   max_length=get_config().max_query_length)
     if query is None:
+        del g.query_log
         return description_or_page()
-    fmt, data = protocol.answer(get_store(), query, request.headers.get("Accept"))
-    return Response(data, content_type=fmt.content_type)
+    g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
+    result = get_executor().run(query, request.headers.get("Accept"))
+    g.query_log.update(rows=result.rows, truncated=result.truncated)
+    response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
+    if result.truncated:
+        response.headers[TRUNCATED] = "true"
+    return response
 
 
 @bp.route(PATH, methods=["OPTIONS"], provide_automatic_options=False)
@@ -104,11 +120,32 @@ def unrouted_method():
     return None
 
 
+@bp.before_app_request
+def start_clock():
+    if request.path == PATH:
+        g.query_started = time.perf_counter()
+
+
+@bp.after_app_request
+def log_query(response: Response) -> Response:
+    """One line per query: what kind, how it ended, how long, how much. Never the text or client headers;
+    the id (a hash of the text) lets repeated queries be grouped."""
+    entry = g.get("query_log")
+    if entry is not None:
+        ms = (time.perf_counter() - g.query_started) * 1000
+        log.info("method=%s form=%s status=%d ms=%.1f rows=%s truncated=%s bytes=%s query=%s",
+                 request.method, entry["form"], response.status_code, ms, entry.get("rows", "-"),
+                 str(entry.get("truncated", False)).lower(), response.calculate_content_length() or 0,
+                 entry["id"])
+    return response
+
+
 @bp.after_app_request
 def cors_and_vary(response: Response) -> Response:
     """Every /sparql answer, errors included, may be read cross-origin and varies with Accept."""
     if request.path == PATH:
         response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {ROWS}"
         response.vary.add("Accept")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"

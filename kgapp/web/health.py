@@ -1,0 +1,26 @@
+"""Health checks for orchestrators: /healthz (the process answers) and /readyz (the store is open)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    return Response("ok\n", content_type="text/plain; charset=utf-8")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Ready when the store is open and answers; the build id and triple count say which one it is."""
+    store = current_app.extensions.get("kgapp.store")
+    if store is None:
+        return jsonify(status="unavailable", reason="no store is open"), 503
+    try:
+        store.query("ASK {}")
+    except (OSError, RuntimeError, ValueError) as e:
+        return jsonify(status="unavailable", reason=f"the store does not answer: {e}"), 503
+    manifest = getattr(store, "manifest", {}) or {}
+    return jsonify(status="ready", triples=store.triple_count, build=manifest.get("build"))

@@ -1,0 +1,143 @@
+"""Serving is atomic: an app opens only a complete build, keeps it while a new one is swapped in, and
+`kgapp serve` never serves a half-built store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.sources import resource_dir
+from kgapp.store import MANIFEST, StoreUnavailable, current_build
+from kgapp.web import close_app, create_app
+
+from conftest import free_port
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+EXTRA = """@prefix ex: <http://example.org/> .
+ex:a ex:note "added by a later build" .
+"""
+
+
+@pytest.fixture()
+def built(tmp_path, store_path):
+    """A private copy of the session store (so links can be bent without touching the shared one)."""
+    root = tmp_path / "store"
+    shutil.copytree(store_path, root, symlinks=True)
+    return root
+
+
+def partial_build(root: Path) -> Path:
+    """A build folder as a crash half-way leaves it: files, but no manifest."""
+    folder = root / "builds" / "29991231T235959-deadbeef"
+    shutil.copytree(current_build(root) / "oxigraph", folder / "oxigraph")
+    return folder
+
+
+def point_current_at(root: Path, folder: Path) -> None:
+    (root / "current").unlink()
+    (root / "current").symlink_to(os.path.relpath(folder, root))
+
+
+def count(client) -> int:
+    r = client.get("/sparql", query_string={"query": COUNT})
+    assert r.status_code == 200, r.data
+    return int(json.loads(r.data)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_partial_build_is_never_opened(built):
+    complete = current_build(built)
+    partial = partial_build(built)
+    app = create_app({"store": built, "testing": True})  # a newer partial folder is ignored
+    assert app.test_client().get("/readyz").get_json()["build"] == complete.name
+    close_app(app)
+
+    point_current_at(built, partial)
+    assert current_build(built) is None
+    with pytest.raises(StoreUnavailable):
+        create_app({"store": built, "testing": True})
+
+
+def test_an_app_keeps_its_build_while_a_new_one_is_swapped_in(built, tmp_path):
+    app = create_app({"store": built, "testing": True, "query_timeout": 1})
+    client = app.test_client()
+    before, first = count(client), current_build(built)
+
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    (data / "zz-extra.ttl").write_text(EXTRA, encoding="utf-8")
+    answers: list[int] = []
+    builder = threading.Thread(target=build, args=(Config(store=built, data_dirs=(data,)),))
+    builder.start()
+    while builder.is_alive():  # the app answers throughout the build and the swap
+        answers.append(count(client))
+    builder.join()
+    assert current_build(built) != first
+    assert answers and set(answers) == {before}
+
+    # A worker started after the swap (the runaway query kills the old one) opens the app's build too.
+    assert client.get("/sparql", query_string={"query": RUNAWAY}).status_code == 503
+    assert count(client) == before and client.get("/readyz").get_json()["build"] == first.name
+    close_app(app)
+
+    fresh = create_app({"store": built, "testing": True})
+    assert count(fresh.test_client()) == before + 1  # the next app serves the new build
+    close_app(fresh)
+
+
+def serve(store: Path, port: int) -> subprocess.Popen:
+    # Only loopback; the child builds with the shipped data if it finds no complete build.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("KGAPP_STORE", None)
+    return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(port: int, within: float) -> dict:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                return json.loads(r.read())
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"not ready within {within} s")
+
+
+@pytest.mark.parametrize("bend", ["complete", "current-is-partial"])
+def test_kgapp_serve_serves_only_a_complete_build(built, bend):
+    complete = current_build(built)
+    if bend == "current-is-partial":
+        point_current_at(built, partial_build(built))
+    port = free_port()
+    process = serve(built, port)
+    try:
+        ready = wait_ready(port, 60 if bend != "complete" else 15)
+        served = current_build(built)
+        assert served is not None and (served / MANIFEST).is_file()
+        assert ready["status"] == "ready" and ready["build"] == served.name
+        assert ready["build"] != "29991231T235959-deadbeef"
+        if bend == "complete":
+            assert served == complete
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", timeout=10) as r:
+            assert r.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        process.stderr.close()
