@@ -1,0 +1,292 @@
+"""Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
+
+    python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md]
+    python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
+
+The first form serves a freshly built store with waitress in this process (8 threads, the app's default
+limits except a 2 s query timeout), runs N keep-alive clients for a fixed time (bounded also by
+--max-requests) and checks every answer: competency questions must equal what the store answers
+directly; malicious queries must get their refusal (403 update/LOAD, 400 SERVICE or bad syntax, 413 too
+long, 503 runaway, 200 and empty for a remote FROM, 200 truncated for a huge result). One extra client
+sends runaway queries back to back, as an abusive client would. A loopback listener stands in for every
+remote IRI and must see no connection. Memory (server + workers RSS) is sampled throughout.
+
+The second form measures what the worker pool costs per query: the same lookup query through the pool
+and in the request thread. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.queries import load_queries
+from kgapp.store import open_store
+from kgapp.web import close_app, create_app
+
+JSON = "application/sparql-results+json"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LOOKUP = ("SELECT ?label WHERE { <https://w3id.org/kgapp/id/code/cpt/64868> "
+          "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label }")
+
+
+def canonical(body: bytes) -> list:
+    """Solutions as a sorted list, so that answers compare regardless of row order."""
+    data = json.loads(body)
+    return sorted(json.dumps(b, sort_keys=True) for b in data["results"]["bindings"])
+
+
+def malicious(sink: str, max_length: int) -> list[tuple[str, str, int, object]]:
+    """(kind, query, expected status, check of the body or None)."""
+    return [
+        ("update", "INSERT DATA { <http://e/s> <http://e/p> 'o' }", 403, None),
+        ("load", f"LOAD <{sink}/data.ttl>", 403, None),
+        ("drop", "DROP ALL", 403, None),
+        ("service", f"SELECT * WHERE {{ SERVICE <{sink}/sparql> {{ ?s ?p ?o }} }}", 400, None),
+        ("remote-from", f"SELECT * FROM <{sink}/g> WHERE {{ ?s ?p ?o }}", 200, lambda b: canonical(b) == []),
+        ("syntax", "SELECT * WHERE { ?s ?p }", 400, None),
+        ("too-long", "ASK {} #" + "x" * max_length, 413, None),
+        ("script-literal", "SELECT ?x WHERE { BIND('<script>alert(1)</script>' AS ?x) }", 200,
+         lambda b: "<script>" in json.loads(b)["results"]["bindings"][0]["x"]["value"]),
+        ("huge", "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c }", 200, "truncated"),
+    ]
+
+
+class Sink:
+    """A loopback listener standing in for every remote IRI; counts connections (there must be none)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        self.stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                self.sock.accept()[0].close()
+                self.connections += 1
+            except TimeoutError:
+                pass
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def serve(app):
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="kgapp-load")
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, server.effective_port
+
+
+def request(conn: http.client.HTTPConnection, query: str):
+    body = urllib.parse.urlencode({"query": query})
+    conn.request("POST", "/sparql", body=body, headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                         "Accept": JSON})
+    response = conn.getresponse()
+    return response.status, response.getheader("X-KGApp-Truncated"), response.read()
+
+
+def load_test(args) -> str:
+    store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
+    build(Config(store=store_path))
+    store = open_store(store_path)
+    cqs = {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
+           for q in load_queries()}
+    sink = Sink()
+    config = Config(store=store_path, query_timeout=2.0, max_rows=10_000)
+    bad = malicious(sink.url, config.max_query_length)
+    app = create_app(config)
+    server, port = serve(app)
+    executor = app.extensions["kgapp.executor"]
+
+    stats: dict[str, list[float]] = defaultdict(list)
+    statuses: Counter = Counter()
+    problems: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + args.seconds
+    budget = [args.max_requests]
+
+    def record(kind: str, seconds: float, status: int, problem: str | None):
+        with lock:
+            stats[kind].append(seconds)
+            statuses[(kind if kind in ("runaway",) or kind in {b[0] for b in bad} else "cq", status)] += 1
+            if problem and len(problems) < 50:
+                problems.append(problem)
+            budget[0] -= 1
+
+    def client(seed: int, abusive: bool = False):
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop_at and budget[0] > 0:
+            if abusive:
+                kind, query, expect, check = "runaway", RUNAWAY, 503, None
+            elif rng.random() < 0.15:
+                kind, query, expect, check = rng.choice(bad)
+            else:
+                kind = rng.choice(sorted(cqs))
+                query, expect, check = cqs[kind][0], 200, cqs[kind][1]
+            started = time.perf_counter()
+            try:
+                status, truncated, body = request(conn, query)
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                record(kind, time.perf_counter() - started, 0, f"{kind}: {e!r}")
+                continue
+            ok = status == expect
+            if ok and check == "truncated":
+                ok = truncated == "true"
+            elif ok and callable(check):
+                ok = check(body)
+            elif ok and isinstance(check, list):
+                ok = canonical(body) == check
+            record(kind, time.perf_counter() - started, status,
+                   None if ok else f"{kind}: status {status} (expected {expect}) {body[:120]!r}")
+        conn.close()
+
+    memory: list[tuple[float, int]] = []
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    threads.append(threading.Thread(target=client, args=(-1, True)))
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        memory.append((time.monotonic() - began, rss_kb([os.getpid()] + executor.worker_pids())))
+        time.sleep(2)
+    elapsed = time.monotonic() - began
+    time.sleep(0.5)
+    sink.stop.set()
+    server.close()
+    close_app(app)
+    return report(args, elapsed, stats, statuses, problems, memory, sink.connections, config)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))] * 1000
+
+
+def report(args, elapsed, stats, statuses, problems, memory, connections, config) -> str:
+    total = sum(len(v) for v in stats.values())
+    five = sum(n for (kind, status), n in statuses.items() if status >= 500 and kind != "runaway")
+    runaway_503 = statuses[("runaway", 503)]
+    lines = [
+        "# Load test report", "",
+        f"Command: `python benchmarks/load_test.py --clients {args.clients} --seconds {args.seconds}` "
+        f"(machine: {os.cpu_count()} cores; server: waitress 8 threads, {config.max_concurrent_queries} query slots, "
+        f"query timeout {config.query_timeout:g} s, max rows {config.max_rows}; all on 127.0.0.1).", "",
+        f"- clients: {args.clients} concurrent keep-alive clients + 1 abusive client sending runaway queries back to back",
+        f"- duration: {elapsed:.1f} s, requests: {total}, throughput: {total / elapsed:.0f} requests/s",
+        f"- 5xx other than the runaway queries' 503: **{five}**",
+        f"- runaway queries stopped with 503: {runaway_503} of {len(stats['runaway'])}",
+        f"- wrong answers (status or body differs from the expected one): **{len(problems)}**",
+        f"- connections to the loopback stand-in for remote IRIs (SERVICE, FROM, LOAD): **{connections}**",
+        f"- memory (server + workers RSS): start {memory[0][1] / 1024:.0f} MB, "
+        f"max {max(m for _, m in memory) / 1024:.0f} MB, end {memory[-1][1] / 1024:.0f} MB "
+        f"({len(memory)} samples)", "",
+        "| kind | requests | status | p50 ms | p95 ms | p99 ms |", "|---|---:|---|---:|---:|---:|",
+    ]
+    for kind in sorted(stats):
+        codes = ", ".join(f"{s}×{n}" for (k, s), n in sorted(statuses.items()) if k == kind) or \
+            ", ".join(f"{s}×{n}" for (k, s), n in sorted(statuses.items()) if k == "cq" and kind.startswith("cq"))
+        lines.append(f"| {kind} | {len(stats[kind])} | {codes if not kind.startswith('cq') else '200 expected'} | "
+                     f"{pct(stats[kind], .5):.1f} | {pct(stats[kind], .95):.1f} | {pct(stats[kind], .99):.1f} |")
+    lines += ["", "Competency-question statuses: " + ", ".join(
+        f"{s}×{n}" for (k, s), n in sorted(statuses.items()) if k == "cq"), ""]
+    lines += ["Memory samples (s, MB): " + ", ".join(f"{t:.0f}:{m / 1024:.0f}" for t, m in memory[::3]), ""]
+    if problems:
+        lines += ["Problems (first 50):", ""] + [f"- {p}" for p in problems]
+    return "\n".join(lines) + "\n"
+
+
+def overhead(args) -> str:
+    """Requests per second and latency for one lookup query, through the pool and in the request thread."""
+    store_path = Path(tempfile.mkdtemp(prefix="kgapp-overhead-")) / "store"
+    build(Config(store=store_path))
+    out = [f"Pool overhead: {args.requests} requests of a one-row lookup, {args.threads} client threads, "
+           f"keep-alive, waitress 8 threads, {os.cpu_count()} cores", "", "| mode | req/s | p50 ms | p99 ms |",
+           "|---|---:|---:|---:|"]
+    for mode in ("in-thread", "pool", "in-thread", "pool"):
+        app = create_app(Config(store=store_path))
+        app.extensions["kgapp.executor"].pooled = mode == "pool"
+        server, port = serve(app)
+        times: list[float] = []
+        per_thread = args.requests // args.threads
+
+        def run():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            request(conn, LOOKUP)  # warm: the worker, the connection
+            for _ in range(per_thread):
+                t = time.perf_counter()
+                status, _, _ = request(conn, LOOKUP)
+                assert status == 200
+                times.append(time.perf_counter() - t)
+            conn.close()
+
+        threads = [threading.Thread(target=run) for _ in range(args.threads)]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        server.close()
+        close_app(app)
+        out.append(f"| {mode} | {len(times) / elapsed:.0f} | {statistics.median(times) * 1000:.2f} | "
+                   f"{pct(times, .99):.2f} |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is expected under load
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--max-requests", type=int, default=500_000)
+    parser.add_argument("--report", type=Path)
+    parser.add_argument("--overhead", action="store_true")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if not 0 < args.seconds <= 600 or not 0 < args.clients <= 200:
+        sys.exit("bounded: --seconds up to 600, --clients up to 200")
+    text = overhead(args) if args.overhead else load_test(args)
+    print(text)
+    if args.report:
+        args.report.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":  # required: query workers re-import the main module (multiprocessing forkserver)
+    main()
