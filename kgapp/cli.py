@@ -9,6 +9,8 @@ import click
 
 from . import __version__
 from .config import Config
+from .sparql_client import RemoteQueryError, RemoteStoreError
+from .store_spec import StoreSpecError, describe_store
 
 FORMAT_HELP = "Output format"
 
@@ -16,10 +18,25 @@ FORMAT_HELP = "Output format"
 def _config(store: str | None, data: tuple[str, ...] = ()) -> Config:
     changes: dict = {}
     if store:
-        changes["store"] = Path(store)
+        changes["store"] = store  # parsed by Config: a path, oxigraph:PATH or sparql:QUERY_URL[,UPDATE_URL]
     if data:
         changes["data_dirs"] = tuple(Path(d) for d in data)
-    return Config.from_mapping(changes)
+    try:
+        return Config.from_mapping(changes)
+    except StoreSpecError as e:
+        raise click.BadParameter(str(e), param_hint="--store") from None
+
+
+STORE_HELP = ("Store: a folder or oxigraph:PATH (embedded; default $KGAPP_STORE or ~/.local/share/kgapp/store), "
+              "or sparql:QUERY_URL[,UPDATE_URL] for a SPARQL 1.1 server (credentials from $KGAPP_STORE_USER "
+              "and $KGAPP_STORE_PASSWORD only).")
+# Errors a remote store raises: the server is down, slow, or refuses a query.
+REMOTE_ERRORS = (RemoteStoreError, RemoteQueryError)
+
+
+def _message(error: Exception) -> str:
+    # werkzeug's HTTPException prints as "502 Bad Gateway: …"; the CLI wants the sentence only.
+    return getattr(error, "description", None) or str(error)
 
 
 def _progress(message: str) -> None:
@@ -35,14 +52,14 @@ def main() -> None:
 @main.command()
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Folder of data files (.ttl, .trig); repeat for several. Default: the shipped data.")
-@click.option("--store", type=click.Path(file_okay=False), help="Store folder (default: $KGAPP_STORE or ~/.local/share/kgapp/store).")
+@click.option("--store", metavar="STORE", help=STORE_HELP)
 def build(data: tuple[str, ...], store: str | None) -> None:
     """Load, validate, reason over and store the graph (the previous store stays until this one is complete)."""
     from .build import BuildRejected, build as run_build
     from .load import SourceError
 
     config = _config(store, data)
-    click.echo(f"Building into {config.store}", err=True)
+    click.echo(f"Building into {describe_store(config.store)}", err=True)
     try:
         result = run_build(config, progress=_progress)
     except SourceError as e:
@@ -50,6 +67,8 @@ def build(data: tuple[str, ...], store: str | None) -> None:
     except BuildRejected as e:
         click.echo(e.report.as_text(), err=True)
         raise click.ClickException(f"{e}; the previous store (if any) is unchanged") from None
+    except REMOTE_ERRORS as e:
+        raise click.ClickException(f"{_message(e)}; the previous store (if any) is unchanged") from None
     except (RuntimeError, ValueError, FileNotFoundError) as e:
         raise click.ClickException(str(e)) from None
     for warning in result.report.warnings:
@@ -104,11 +123,12 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml"]),
               help=FORMAT_HELP)
-@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+@click.option("--store", metavar="STORE", help=STORE_HELP)
 def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
     """Run a SPARQL query (argument, -f FILE, or - for standard input) against the built store."""
     from .namespaces import PREFIXES
     from .query import render
+    from .sparql_protocol import ProtocolError
     from .store import StoreUnavailable, open_store
 
     if query_file is not None:
@@ -121,16 +141,13 @@ def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
         raise click.UsageError("give a query, -f FILE, or - to read standard input")
     config = _config(store)
     try:
-        st = open_store(config.store)
-    except StoreUnavailable as e:
-        raise click.ClickException(str(e)) from None
-    try:
+        st = open_store(config.store, config.query_timeout)
         result = st.query(text, prefixes=PREFIXES)
         out = render(result, fmt)
     except SyntaxError as e:
         raise click.ClickException(f"query syntax error: {e}") from None
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
+    except (StoreUnavailable, ValueError, ProtocolError) + REMOTE_ERRORS as e:
+        raise click.ClickException(_message(e)) from None
     sys.stdout.buffer.write(out)
 
 
@@ -139,7 +156,7 @@ def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
               type=click.Choice(["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"]), help=FORMAT_HELP)
 @click.option("--inferred", is_flag=True, help="Include the inferred triples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
-@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+@click.option("--store", metavar="STORE", help=STORE_HELP)
 def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> None:
     """Export the graph (asserted triples; --inferred adds inferred ones) in an RDF format."""
     from .export import write_export
@@ -147,16 +164,16 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
 
     try:
         st = open_store(_config(store).store)
-    except StoreUnavailable as e:
-        raise click.ClickException(str(e)) from None
-    if output:
-        tmp = Path(output + ".partial")
-        with open(tmp, "wb") as handle:
-            write_export(st, fmt, handle, inferred=inferred)
-        tmp.replace(output)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        write_export(st, fmt, sys.stdout.buffer, inferred=inferred)
+        if output:
+            tmp = Path(output + ".partial")
+            with open(tmp, "wb") as handle:
+                write_export(st, fmt, handle, inferred=inferred)
+            tmp.replace(output)
+            click.echo(f"wrote {output}", err=True)
+        else:
+            write_export(st, fmt, sys.stdout.buffer, inferred=inferred)
+    except (StoreUnavailable,) + REMOTE_ERRORS as e:
+        raise click.ClickException(_message(e)) from None
 
 
 @main.command()
@@ -179,23 +196,28 @@ def synth(n_codes: int, out: str, seed: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-@click.option("--store", type=click.Path(file_okay=False), help="Store folder.")
+@click.option("--store", metavar="STORE", help=STORE_HELP)
 def serve(host: str, port: int, threads: int, store: str | None) -> None:
     """Serve the SPARQL endpoint, pages and exports (builds the store first if there is none)."""
     from .build import BuildRejected, build as run_build
     from .load import SourceError
-    from .store import current_build
+    from .store import StoreUnavailable, open_store
     from .web import create_app
 
     config = _config(store)
-    if current_build(config.store) is None:
-        click.echo(f"No store at {config.store} yet: building it first.", err=True)
+    where = describe_store(config.store)
+    try:
+        open_store(config.store, config.query_timeout)
+    except StoreUnavailable:
+        click.echo(f"No store at {where} yet: building it first.", err=True)
         try:
             run_build(config, progress=_progress)
-        except (SourceError, BuildRejected) as e:
-            raise click.ClickException(f"cannot build the store: {e}") from None
+        except (SourceError, BuildRejected) + REMOTE_ERRORS as e:
+            raise click.ClickException(f"cannot build the store: {_message(e)}") from None
+    except REMOTE_ERRORS as e:
+        raise click.ClickException(_message(e)) from None
     app = create_app(config)
     from waitress import serve as waitress_serve
 
-    click.echo(f"kgapp serving {config.store} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
+    click.echo(f"kgapp serving {where} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="kgapp")

@@ -7,22 +7,32 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .namespaces import DEFAULT_BASE_IRI
+from .store_spec import RemoteSpec, parse_store
+
+
+def data_home() -> Path:
+    """kgapp's folder under the XDG data home."""
+    return Path(os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")) / "kgapp"
 
 
 def default_store_path() -> Path:
-    """Where the embedded store lives unless told otherwise: $KGAPP_STORE, else the XDG data folder."""
+    """Where the embedded store lives unless told otherwise: $KGAPP_STORE (a path), else the XDG data folder."""
+    env = parse_store(os.environ["KGAPP_STORE"]) if os.environ.get("KGAPP_STORE") else None
+    return env if isinstance(env, Path) else data_home() / "store"
+
+
+def default_store() -> Path | RemoteSpec:
+    """The store setting's default: $KGAPP_STORE (a path or sparql:…), else the embedded store's folder."""
     env = os.environ.get("KGAPP_STORE")
-    if env:
-        return Path(env)
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "kgapp" / "store"
+    return parse_store(env) if env else default_store_path()
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything a build or the web app needs to know; immutable so one app never sees another's."""
 
-    store: Path = field(default_factory=default_store_path)
+    # A Path for the embedded store (as before), a RemoteSpec for a SPARQL server (kgapp.store_spec).
+    store: Path | RemoteSpec = field(default_factory=default_store)
     # Instance IRIs are minted under this base; pages are served at the same path on this host.
     base_iri: str = DEFAULT_BASE_IRI
     # Extra or replacement data folders; empty means the data shipped with the package.
@@ -59,7 +69,7 @@ class Config:
             v = values[f.name]
             current = getattr(self, f.name)
             if f.name == "store":
-                v = Path(v)
+                v = parse_store(v)
             elif f.name == "data_dirs":
                 v = tuple(Path(p) for p in v)
             elif isinstance(current, bool):

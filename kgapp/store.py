@@ -166,6 +166,8 @@ class EmbeddedStore:
 
     # ``build`` pins one build folder (query workers open exactly the build their app serves).
     def __init__(self, root: Path, build: Path | None = None):
+    embedded = True  # queried in-process (a kgapp.remote_store.RemoteStore is not)
+
         self.root = Path(root)
         folder = current_build(self.root) if build is None else Path(build)
         if folder is None or not (folder / MANIFEST).is_file():
@@ -211,5 +213,13 @@ class EmbeddedStore:
         return Dataset(store=OxigraphStore(store=self._store))
 
 
-def open_store(root: Path) -> EmbeddedStore:
-    return EmbeddedStore(root)
+def open_store(store, timeout: float = 10.0):
+    """The store a setting names (a path, ``oxigraph:PATH``, ``sparql:URL…``); ``timeout`` bounds remote requests."""
+    from .store_spec import RemoteSpec, parse_store
+
+    where = parse_store(store)
+    if isinstance(where, RemoteSpec):
+        from .remote_store import RemoteStore  # imports this module
+
+        return RemoteStore(where, timeout)
+    return EmbeddedStore(where)
