@@ -19,6 +19,7 @@ from .namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from .reason import infer
 from .sources import SourceFile, data_sources, ontology_sources, shape_sources
 from .store import write_build
+from .store_spec import RemoteSpec
 from .validate import Report, read_report, validate_graph
 
 Progress = Callable[[str], None]
@@ -34,7 +35,7 @@ class BuildRejected(Exception):
 
 @dataclass
 class BuildResult:
-    folder: Path
+    folder: Path | RemoteSpec  # the build folder, or the SPARQL server built into
     triples: int
     inferred: int
     report: Report
@@ -111,7 +112,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     """Run the whole pipeline; raises SourceError or BuildRejected without touching the current store."""
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    root = Path(config.store)
+    remote = isinstance(config.store, RemoteSpec)
+    # A SPARQL server gets the graphs; its build lock and reasoning cache stay in a local folder.
+    root = config.store.local_dir if remote else Path(config.store)
     sources = all_sources(config)
     key = cache.inputs_key(sources, config.base_iri)
     cached = cache.load(root, key)
@@ -132,9 +135,15 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
         "inferred": len(inferred),
     }
     with _build_lock(root):
-        folder = write_build(root, sources, graphs, manifest, config.base_iri)
+        if remote:
+            from .remote_build import write_remote_build
+
+            total = write_remote_build(config.store, sources, graphs, manifest, config.base_iri, say)["triples"]
+            folder = config.store
+        else:
+            folder = write_build(root, sources, graphs, manifest, config.base_iri)
+            total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
         if cached is None:
             cache.save(root, key, report.graph, inferred)
-    total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
     say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
     return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started)

@@ -129,3 +129,39 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
+
+# -- a real SPARQL server (Virtuoso) for the remote-store tests ------------------------------------
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A throwaway Virtuoso on loopback ports (skipped without virtuoso-t on a developer machine, fails in CI)."""
+    from virtuoso import Virtuoso
+
+    with Virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def remote_store_spec(virtuoso, tmp_path_factory) -> str:
+    """The shipped data built into the session's Virtuoso; its store setting (credentials in the environment)."""
+    import os
+
+    from virtuoso import PASSWORD, USER
+
+    saved = {k: os.environ.get(k) for k in ("KGAPP_STORE_USER", "KGAPP_STORE_PASSWORD", "XDG_DATA_HOME")}
+    os.environ.update(KGAPP_STORE_USER=USER, KGAPP_STORE_PASSWORD=PASSWORD,
+                      XDG_DATA_HOME=str(tmp_path_factory.mktemp("xdg")))  # the remote build's local cache
+    spec = f"sparql:{virtuoso.auth_url}"
+    build(Config.from_mapping({"store": spec}))
+    yield spec
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session", params=["oxigraph", "virtuoso"])
+def any_store_spec(request, store_path):
+    """The session's store setting, once embedded and once on Virtuoso: tests using it run against both."""
+    return store_path if request.param == "oxigraph" else request.getfixturevalue("remote_store_spec")

@@ -1,0 +1,183 @@
+"""kgapp on a real Virtuoso: the same answers, pages and exports as the embedded store; builds that only touch kgapp's graphs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kgapp import remote_build
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.describe import describe
+from kgapp.queries import load_queries
+from kgapp.remote_store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED
+from kgapp.sparql_client import RemoteQueryError, SparqlClient
+from kgapp.sources import resource_dir
+from kgapp.store import open_store
+from kgapp.web import close_app, create_app
+
+FOREIGN = "urn:x-other-tenant:graph"
+CODE = "https://w3id.org/kgapp/id/code/cpt/64868"
+
+
+def answer(store, text: str) -> list[tuple]:
+    """Rows as sorted tuples of (variable, term); GROUP_CONCAT order and language are left open by SPARQL."""
+    result = store.query(text)
+    rows = []
+    for row in result:
+        cells = []
+        for var in result.variables:
+            term = row[var]
+            value = None if term is None else str(term)
+            if var.value == "payerNames":  # cq06's GROUP_CONCAT: a set, in whatever order the engine joins
+                value = tuple(sorted(term.value.split(", "))) if term is not None and term.value else ()
+            cells.append((var.value, value))
+        rows.append(tuple(cells))
+    return sorted(rows, key=repr)
+
+
+@pytest.fixture(scope="module")
+def remote(remote_store_spec):
+    return open_store(remote_store_spec)
+
+
+@pytest.fixture()
+def server(remote_store_spec) -> SparqlClient:
+    """kgapp's HTTP client, used directly: what the server holds, outside kgapp's dataset rules."""
+    return SparqlClient(Config.from_mapping({"store": remote_store_spec}).store, 30)
+
+
+def graphs_on(server: SparqlClient) -> set[str]:
+    return {r["g"].value for r in server.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], False)}
+
+
+@pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.slug)
+def test_competency_questions_give_identical_answers(query, store, remote):
+    expected = answer(store, query.text)
+    assert expected, "every competency question has an answer"
+    assert answer(remote, query.text) == expected
+
+
+def test_same_graphs_and_counts(store, remote):
+    assert remote.named_graphs() == store.named_graphs()
+    assert remote.triple_count == store.triple_count
+    q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    assert answer(remote, q) == answer(store, q)
+    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == [(("n", f'"{store.triple_count}"^^'
+                                                                         "<http://www.w3.org/2001/XMLSchema#integer>"),)]
+
+
+def test_code_page_shows_the_same_facts(store, remote):
+    def facts(st):
+        d = describe(st, CODE)
+        return {(s.predicate.value, s.other.value if s.other.kind != "bnode" else "_", tuple(sorted(s.graphs)))
+                for _, group in d.sections for s in group}
+    assert facts(remote) == facts(store)
+
+
+@pytest.fixture()
+def any_client(any_store_spec):
+    app = create_app({"store": any_store_spec, "testing": True})
+    yield app.test_client()
+    close_app(app)
+
+
+def test_pages_over_either_store(any_client):
+    page = any_client.get("/id/code/cpt/64868")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "hypoglossal" in text and "64868" in text
+    validation = any_client.get("/validation").get_data(as_text=True)
+    assert "64868" in validation and "modifier 50" in validation
+    assert "/id/code/cpt/64868" in any_client.get("/search?q=hypoglossal").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?n WHERE { ?c a kg:ProcedureCode ; skos:notation ?n } ORDER BY ?n",
+    "ASK { ?c kg:donorNerve ?n }",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+])
+def test_endpoint_json_is_the_same(query, store_path, remote_store_spec):
+    from kgapp.namespaces import sparql_prologue
+
+    bodies = []
+    for spec in (store_path, remote_store_spec):
+        app = create_app({"store": spec, "testing": True})
+        r = app.test_client().post("/sparql", data={"query": sparql_prologue() + query},
+                                   headers={"Accept": "application/sparql-results+json"})
+        close_app(app)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        bodies.append(r.get_json())
+    assert bodies[0] == bodies[1]
+
+
+def test_export_round_trip_is_isomorphic(store_path, remote_store_spec):
+    graphs = []
+    for spec in (store_path, remote_store_spec):
+        app = create_app({"store": spec, "testing": True})
+        r = app.test_client().get("/export.nt")
+        graphs.append(Graph().parse(data=r.get_data(), format="nt"))
+        close_app(app)
+    assert len(graphs[0]) > 1000 and isomorphic(graphs[0], graphs[1])
+
+
+def test_endpoint_keeps_other_graphs_out_of_reach(remote_store_spec, server):
+    server.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <urn:s> <urn:p> 'secret' }} }}")
+    app = create_app({"store": remote_store_spec, "testing": True})
+    client = app.test_client()
+    try:
+        for query in ("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(?o = 'secret') } }",
+                      f"SELECT ?o FROM <{FOREIGN}> WHERE {{ ?s ?p ?o }}",
+                      f"SELECT ?o FROM NAMED <{FOREIGN}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+                      f"SELECT ?o WHERE {{ GRAPH <{FOREIGN}> {{ ?s ?p ?o }} }}"):
+            r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+            assert r.status_code == 200 and r.get_json()["results"]["bindings"] == [], query
+        refused = client.get("/sparql", query_string={"query": 'SELECT (<bif:sys_stat>("st_dbms_ver") AS ?v) {}'})
+        assert refused.status_code == 400 and "server extensions" in refused.get_data(as_text=True)
+    finally:
+        close_app(app)
+
+
+def test_builds_replace_only_kgapp_graphs(remote_store_spec, server, tmp_path):
+    server.update(f"INSERT DATA {{ GRAPH <{FOREIGN}> {{ <urn:s> <urn:p> 'kept' }} }}")
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    shutil.copy(data / "ref-nerves.ttl", data / "extra-nerves.ttl")
+    build(Config.from_mapping({"store": remote_store_spec, "data_dirs": [data]}))
+    extra = "https://w3id.org/kgapp/graph/extra-nerves"
+    assert extra in open_store(remote_store_spec).named_graphs()
+    build(Config.from_mapping({"store": remote_store_spec}))  # back to the shipped data: extra is stale
+    on_server = graphs_on(server)
+    assert extra not in on_server and FOREIGN in on_server and MANIFEST_GRAPH in on_server
+    assert not [g for g in on_server if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
+
+
+def test_failed_upload_keeps_the_previous_build(remote_store_spec, server, monkeypatch):
+    before = open_store(remote_store_spec).manifest["build"]
+
+    def broken(client, staging, expected):
+        raise RemoteQueryError("injected: the server lost data")
+    monkeypatch.setattr(remote_build, "_verify", broken)
+    with pytest.raises(RemoteQueryError, match="injected"):
+        build(Config.from_mapping({"store": remote_store_spec}))
+    after = open_store(remote_store_spec)
+    assert after.manifest["build"] == before
+    assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
+    assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/")]
+
+
+def test_a_killed_build_is_cleaned_up_by_the_next(remote_store_spec, server, monkeypatch):
+    def killed(client, store, staging):
+        client.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
+        raise KeyboardInterrupt  # the process dies mid-upload: no chance to clean up
+    monkeypatch.setattr(remote_build, "_upload", killed)
+    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
+    with pytest.raises(KeyboardInterrupt):
+        build(Config.from_mapping({"store": remote_store_spec}))
+    assert [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/")]
+    monkeypatch.undo()
+    build(Config.from_mapping({"store": remote_store_spec}))
+    assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
