@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .labels import curie, labels, valid_iri
 from .namespaces import KG, PREFIXES, VALIDATION_GRAPH, sparql_prologue
+from .stats import stats
 
 P = sparql_prologue()
 
@@ -35,8 +36,7 @@ def class_iri(name: str) -> str | None:
 
 def class_counts(store) -> list[ClassCount]:
     """Every class with named instances: codes first, then kgapp's own classes, then by size."""
-    rows = [(r["c"].value, int(r["n"].value)) for r in store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c")]
+    rows = list(stats(store)["classes"].items())
     names = labels(store, [c for c, _ in rows])
     out = [ClassCount(c, class_name(c), names[c], n) for c, n in rows if class_name(c)]
     # Codes are the hub of the graph, so their index leads.
@@ -46,8 +46,7 @@ def class_counts(store) -> list[ClassCount]:
 
 def instances(store, cls: str, offset: int, limit: int) -> tuple[int, list[tuple[str, str]]]:
     """How many named instances ``cls`` has, and one page of them as (IRI, label) sorted by label."""
-    total = int(next(iter(store.query(
-        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> FILTER(isIRI(?s)) }}")))["n"].value)
+    total = stats(store)["classes"].get(cls, 0)
     # Sorting by label in SPARQL keeps a page stable without fetching every instance.
     rows = store.query(P + f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ ?s a <{cls}> FILTER(isIRI(?s))
         OPTIONAL {{ ?s skos:notation|skos:prefLabel|rdfs:label|dcterms:title ?l }} }}
@@ -58,7 +57,7 @@ def instances(store, cls: str, offset: int, limit: int) -> tuple[int, list[tuple
 
 
 def total_triples(store) -> int:
-    return int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+    return stats(store)["triples"]
 
 
 @dataclass

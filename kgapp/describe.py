@@ -97,8 +97,10 @@ def describe(store, iri: str) -> Description:
     """Gather what the page of ``iri`` shows with a handful of queries."""
     out = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}"))
     inc = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {MAX_INCOMING}"))
-    types = " ".join(f"<{t}>" for t in QUALIFIED_TYPES)
-    qualified = list(store.query(f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . VALUES ?t {{ {types} }} "
+    # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
+    # triples); with a filter it starts from this IRI (2 ms).
+    types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
+    qualified = list(store.query(f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) "
                                  f"?x ?p ?o FILTER(?p NOT IN (rdf:type, rdfs:label, skos:prefLabel)) }}", prefixes=PREFIXES))
     bnodes = list(_bnode_rows(store, iri))
     notes = {(r["p"].value, r["n"].value): r["def"].value for r in store.query(P + f"""

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from .formats import Format, by_name
 from .namespaces import DEFAULT_BASE_IRI, INFERRED_GRAPH, PREFIXES
+from .stats import stats
 
 CHUNK = 64 * 1024
 # "id:" would turn every instance IRI into id:code\/cpt\/64868; per-folder prefixes read far better.
@@ -29,10 +30,7 @@ def exported_graphs(store, inferred: bool) -> list[str]:
 def instance_prefixes(store, base_iri: str | None = None) -> dict[str, str]:
     """A prefix per folder of instance IRIs (``cpt:`` for …/id/code/cpt/), named after its last segment."""
     base = base_iri or getattr(store, "manifest", {}).get("base_iri") or DEFAULT_BASE_IRI
-    rows = store.query(f"""SELECT DISTINCT ?folder WHERE {{ {{ ?x ?p ?o }} UNION {{ ?s ?p ?x }}
-        FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{base}"))
-        BIND(REPLACE(STRAFTER(STR(?x), "{base}"), "[^/]*$", "") AS ?folder) FILTER(?folder != "") }}""")
-    folders = sorted(r["folder"].value for r in rows)
+    folders = sorted(f[len(base):] for f in stats(store)["instance_folders"] if f.startswith(base) and f != base)
     last = [f.strip("/").split("/")[-1] for f in folders]
     # seed-000 is a folder under gap/ and payer-policy/: such folders and their siblings spell the whole path.
     ambiguous = {f.strip("/").rpartition("/")[0] for f, n in zip(folders, last) if last.count(n) > 1}

@@ -8,16 +8,13 @@ from .formats import RDF_FORMATS
 from rdflib.namespace import FOAF as FOAF_NS
 
 from .namespaces import DCTERMS, KG, RDF, VOID, XSD, sparql_prologue
+from .stats import stats
 
 P = sparql_prologue()
 MIT = "https://opensource.org/licenses/MIT"
 # W3C's format IRIs, announced as void:feature so clients know which dumps they can read.
 FEATURES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF_XML",
             "trig": "TriG", "nquads": "N-Quads"}
-
-
-def _n(store, query: str) -> int:
-    return int(next(iter(store.query(query)))["n"].value)
 
 
 def _lit(value, datatype=None) -> ox.Literal:
@@ -53,19 +50,27 @@ def void_triples(store, root: str, base_iri: str) -> list[ox.Triple]:
     add(ds, VOID.uriLookupEndpoint, f"{root}/search?q=")
     for ns in (str(KG), "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/prov#", str(DCTERMS)):
         add(ds, VOID.vocabulary, ns)
-    add(ds, VOID.triples, _lit(_n(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
-    add(ds, VOID.entities, _lit(_n(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?s) }")))
-    add(ds, VOID.classes, _lit(_n(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }")))
-    add(ds, VOID.properties, _lit(_n(store, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }")))
-    add(ds, VOID.distinctSubjects, _lit(_n(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")))
-    add(ds, VOID.distinctObjects, _lit(_n(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")))
-    for r in store.query(P + "SELECT ?c WHERE { ?c a kg:ProcedureCode FILTER isIRI(?c) } ORDER BY ?c"):
+    counted = stats(store)  # recorded by the build: each of these is a full scan of the store
+    add(ds, VOID.triples, _lit(counted["triples"]))
+    add(ds, VOID.entities, _lit(counted["entities"]))
+    add(ds, VOID.classes, _lit(counted["distinct_classes"]))
+    add(ds, VOID.properties, _lit(len(counted["properties"])))
+    for p, n in sorted(counted["properties"].items()):
+        part = ox.NamedNode(f"{root}/.well-known/void#property-{len(out)}")
+        add(ds, VOID.propertyPartition, part)
+        add(part, VOID.property, p)
+        add(part, VOID.triples, _lit(n))
+    for c, n in sorted(counted["classes"].items()):
+        part = ox.NamedNode(f"{root}/.well-known/void#class-{len(out)}")
+        add(ds, VOID.classPartition, part)
+        add(part, VOID["class"], c)
+        add(part, VOID.entities, _lit(n))
+    for r in store.query(P + "SELECT ?c WHERE { ?c a kg:ProcedureCode FILTER isIRI(?c) } ORDER BY ?c LIMIT 5"):
         add(ds, VOID.exampleResource, r["c"].value)
 
     sources = {r["g"].value: r["src"].value for r in store.query(
         P + "SELECT ?g ?src WHERE { ?g prov:wasDerivedFrom ?src }")}
-    counts = {r["g"].value: int(r["n"].value) for r in store.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    counts = counted["graphs"]
     for g in store.named_graphs():
         sub = ox.NamedNode(g)  # the graph IRI names its subset, so VoID and provenance meet on one node
         add(ds, VOID.subset, sub)
