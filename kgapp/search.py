@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .labels import display, labels
+from .search_index import candidates
 from .namespaces import DCTERMS, KG, RDFS, SHAPES_GRAPH, SKOS, VALIDATION_GRAPH, sparql_prologue
 
 MAX_QUERY = 200
@@ -88,12 +89,7 @@ def search(store, q: str, limit: int = 50) -> list[Hit]:
     snippets: dict[str, tuple[float, str]] = {}
     types: dict[str, set[str]] = {}
     phrase = " ".join(tokens)
-    # tokens are \w+ only, so they can stand inside a SPARQL string as they are
-    contains = " || ".join(f'CONTAINS(LCASE(STR(?text)), "{t}")' for t in tokens)
-    for r in store.query(_TEXTS % contains):
-        s, p, text = r["s"].value, r["p"].value, r["text"].value
-        if r["type"] is not None:
-            types.setdefault(s, set()).add(r["type"].value)
+    for s, p, text in _text_rows(store, tokens, types):
         weight = WEIGHTS.get(p, 1)
         credit = _score(tokens, words(text), weight)
         if not credit:
@@ -113,6 +109,33 @@ def search(store, q: str, limit: int = 50) -> list[Hit]:
     type_names = labels(store, {t for _, s in ranked for t in types.get(s, ())})
     return [Hit(s, names[s], round(score, 2), _snippet(snippets[s][1], tokens),
                 sorted(type_names[t] for t in types.get(s, ()))) for score, s in ranked]
+
+
+def index_rows(store):
+    """Every searchable (subject, predicate, text) of a store, for the build's full-text index."""
+    for r in store.query(_TEXTS % "true"):
+        yield r["s"].value, r["p"].value, r["text"].value
+
+
+def _text_rows(store, tokens: list[str], types: dict[str, set[str]]):
+    """Candidate (subject, predicate, text) rows containing a token: from the build's index if any."""
+    index = getattr(store, "search_index", None)
+    if index is not None:
+        rows = list(dict.fromkeys(candidates(index, tokens)))
+        subjects = list(dict.fromkeys(s for s, _, _ in rows))
+        for start in range(0, len(subjects), 500):
+            values = " ".join(f"<{s}>" for s in subjects[start:start + 500])
+            for r in store.query(f"SELECT ?s ?type WHERE {{ VALUES ?s {{ {values} }} ?s a ?type "
+                                 f"FILTER(STRSTARTS(STR(?type), \"{KG}\")) }}"):
+                types.setdefault(r["s"].value, set()).add(r["type"].value)
+        yield from rows
+        return
+    # tokens are \w+ only, so they can stand inside a SPARQL string as they are
+    contains = " || ".join(f'CONTAINS(LCASE(STR(?text)), "{t}")' for t in tokens)
+    for r in store.query(_TEXTS % contains):
+        if r["type"] is not None:
+            types.setdefault(r["s"].value, set()).add(r["type"].value)
+        yield r["s"].value, r["p"].value, r["text"].value
 
 
 def _credit_codes_through_neighbours(store, best, snippets, types, tokens) -> None:

@@ -29,6 +29,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from .namespaces import DEFAULT_BASE_IRI
 from .sources import SourceFile
+from .search_index import FILE as SEARCH_INDEX, write_index
+from .stats import compute as compute_stats
 
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 3
@@ -75,12 +77,16 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
     store = ox.Store(str(folder / "oxigraph"))
     try:
         counts, distinct = _fill(store, files, graphs, base_iri)
+        summary = compute_stats(store)
+        from .search import index_rows  # search imports labels, which imports this module
+
+        write_index(folder, index_rows(store))
     except BaseException:
         store = None
         shutil.rmtree(folder, ignore_errors=True)
         raise
     store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
-    manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
+    manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": summary,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
@@ -164,10 +170,10 @@ def current_build(root: Path) -> Path | None:
 class EmbeddedStore:
     """A built store opened read-only; its default graph is the merge of all named graphs."""
 
-    # ``build`` pins one build folder (query workers open exactly the build their app serves).
-    def __init__(self, root: Path, build: Path | None = None):
     embedded = True  # queried in-process (a kgapp.remote_store.RemoteStore is not)
 
+    # ``build`` pins one build folder (query workers open exactly the build their app serves).
+    def __init__(self, root: Path, build: Path | None = None):
         self.root = Path(root)
         folder = current_build(self.root) if build is None else Path(build)
         if folder is None or not (folder / MANIFEST).is_file():
@@ -175,6 +181,8 @@ class EmbeddedStore:
         self.folder = folder
         self.manifest: dict = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self._store = ox.Store.read_only(str(folder / "oxigraph"))
+        index = folder / SEARCH_INDEX
+        self.search_index: Path | None = index if index.is_file() else None  # older builds have none
 
     # Every surface queries through here, so a remote store can stand in with the same signature.
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,

@@ -95,3 +95,17 @@ def test_a_code_is_found_through_its_agent_and_ranks_after_the_agent(store):
 
     hits = [h.iri.rsplit("/", 1)[-1] for h in search(store, "glycerol")]
     assert hits[:2] == ["glycerol", "64600"]
+
+
+@pytest.mark.parametrize("q", ["spasm", "hypoglossal", "Cigna", "facial weakness", "ulnar", "g51", "50", "nerve"])
+def test_the_full_text_index_finds_what_a_scan_of_the_store_finds(store, q):
+    from kgapp.search import search
+
+    class Unindexed:  # the same store without its index: search scans literals with SPARQL instead
+        search_index = None
+        query = staticmethod(store.query)
+
+    assert store.search_index is not None
+    indexed = [(h.iri, h.score, h.snippet) for h in search(store, q)]
+    scanned = [(h.iri, h.score, h.snippet) for h in search(Unindexed(), q)]
+    assert indexed == scanned

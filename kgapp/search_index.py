@@ -1,0 +1,43 @@
+"""A full-text index of a build's labels and notes (SQLite FTS5, trigram), so search never scans the store.
+
+Written into the build folder with the store, so it is as atomic as the build. Trigrams match any
+substring of three or more characters ("spasm" finds "blepharospasm"); shorter words fall back to
+a LIKE scan of the index, still far cheaper than scanning every literal of the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+FILE = "search.sqlite"
+MAX_CANDIDATES = 20_000  # rows handed to the ranker at most: a bound on work per search
+
+
+def write_index(folder: Path, rows: Iterator[tuple[str, str, str]]) -> Path:
+    """Index (subject IRI, predicate IRI, text) rows into ``folder``/search.sqlite."""
+    path = Path(folder) / FILE
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE VIRTUAL TABLE docs USING fts5(s UNINDEXED, p UNINDEXED, text, tokenize='trigram')")
+        db.executemany("INSERT INTO docs VALUES (?, ?, ?)", rows)
+    return path
+
+
+def candidates(path: Path, tokens: list[str]) -> list[tuple[str, str, str]]:
+    """Rows whose text contains at least one of ``tokens`` (lower-case words)."""
+    long = [t for t in tokens if len(t) >= 3]
+    # FTS5 allows MATCH only on its own, not OR-ed with other conditions: one query per kind
+    queries = [("SELECT s, p, text FROM docs WHERE docs MATCH ?",
+                " OR ".join('"' + t.replace('"', '""') + '"' for t in long))] if long else []
+    queries += [("SELECT s, p, text FROM docs WHERE text LIKE ?", f"%{t}%") for t in tokens if len(t) < 3]
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows: list[tuple[str, str, str]] = []
+        for sql, param in queries:
+            rows += db.execute(f"{sql} LIMIT {MAX_CANDIDATES - len(rows)}", (param,)).fetchall()
+            if len(rows) >= MAX_CANDIDATES:
+                break
+        return rows
+    finally:
+        db.close()
