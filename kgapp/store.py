@@ -29,6 +29,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from .namespaces import DEFAULT_BASE_IRI
 from .sources import SourceFile
+from .search import index_rows
 from .search_index import FILE as SEARCH_INDEX, write_index
 from .stats import compute as compute_stats
 
@@ -78,8 +79,6 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
     try:
         counts, distinct = _fill(store, files, graphs, base_iri)
         summary = compute_stats(store)
-        from .search import index_rows  # search imports labels, which imports this module
-
         write_index(folder, index_rows(store))
     except BaseException:
         store = None
