@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import queue
+import shutil
+import tempfile
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -83,14 +87,75 @@ def write_export(store, fmt: str, output: BinaryIO, inferred: bool = False) -> N
     """Write the export in format ``fmt`` (a kgapp.formats name) to a binary stream.
 
     The one implementation behind `kgapp export` and the web's /export.*, so both give the same bytes.
+    A build never changes, so the first export of a format is also written to the build folder and
+    later ones stream that file (serialising a million triples takes seconds; copying them doesn't).
     """
     f = export_format(fmt)
+    cached = _cache_path(store, fmt, inferred)
+    if cached is not None and cached.is_file():
+        with open(cached, "rb") as source:
+            shutil.copyfileobj(source, output, CHUNK)
+        return
+    tmp = _open_tmp(cached)
+    target = output if tmp is None else _Tee(output, tmp)
+    try:
+        _serialise(store, f, target, inferred)
+        target.flush()
+    except BaseException:
+        if tmp is not None:
+            tmp.close()
+            Path(tmp.name).unlink(missing_ok=True)
+        raise
+    if tmp is not None:
+        tmp.close()
+        os.replace(tmp.name, cached)
+
+
+def _serialise(store, f: Format, output, inferred: bool) -> None:
     graphs = exported_graphs(store, inferred)
     if not graphs:
         return
-    items = _quads(store, graphs) if f.kind == "dataset" else _union_triples(store, inferred)
     kwargs = {"prefixes": export_prefixes(store)} if f.name in ("turtle", "trig", "rdfxml") else {}
+    if inferred and f.kind == "rdf" and getattr(store, "embedded", False):
+        # everything, inferred included, is exactly the store's default graph: dump it natively
+        store.dump(output, f.ox_rdf, graph="", prefixes=kwargs.get("prefixes"))
+        return
+    items = _quads(store, graphs) if f.kind == "dataset" else _union_triples(store, inferred)
     ox.serialize(items, output, f.ox_rdf, **kwargs)
+
+
+def _cache_path(store, fmt: str, inferred: bool) -> Path | None:
+    folder = getattr(store, "folder", None) if getattr(store, "embedded", False) else None
+    return Path(folder) / "exports" / export_filename(fmt, inferred) if folder else None
+
+
+def _open_tmp(cached: Path | None):
+    """A temporary file beside ``cached``, or None when there is nowhere to cache (read-only build)."""
+    if cached is None:
+        return None
+    try:
+        cached.parent.mkdir(exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=cached.parent, prefix=".partial-", delete=False)
+    except OSError:
+        return None
+
+
+class _Tee(io.RawIOBase):
+    """Writes go to the client's stream and to the cache file."""
+
+    def __init__(self, output, copy):
+        self.output, self.copy = output, copy
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.output.write(data)
+        self.copy.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.output.flush()
 
 
 def export_filename(fmt: str, inferred: bool = False) -> str:

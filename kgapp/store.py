@@ -202,9 +202,11 @@ class EmbeddedStore:
         return self._store.quads_for_pattern(None, None, None, g)
 
     def dump(self, output, fmt: ox.RdfFormat, graph: str | None = None, prefixes: dict | None = None) -> None:
-        """Serialise the whole dataset (or one graph) natively, without building it in Python."""
+        """Serialise the whole dataset, one named graph, or (``graph=""``) the default graph natively."""
         kwargs = {"prefixes": prefixes} if prefixes and fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {}
-        if graph:
+        if graph == "":
+            self._store.dump(output, fmt, from_graph=ox.DefaultGraph(), **kwargs)
+        elif graph:
             self._store.dump(output, fmt, from_graph=ox.NamedNode(graph), **kwargs)
         else:
             self._store.dump(output, fmt, **kwargs)

@@ -178,3 +178,55 @@ def test_unknown_export_formats_are_404(client, url):
 def test_write_export_rejects_unknown_format(store):
     with pytest.raises(ValueError):
         write_export(store, "csv", io.BytesIO())
+
+
+@pytest.fixture()
+def fresh_store(tmp_path):
+    from kgapp.build import build
+    from kgapp.config import Config
+    from kgapp.store import open_store
+
+    build(Config(store=tmp_path / "s"))
+    return open_store(tmp_path / "s")
+
+
+def test_an_export_is_cached_in_the_build_and_served_from_there(fresh_store):
+    first = io.BytesIO()
+    write_export(fresh_store, "turtle", first)
+    cached = fresh_store.folder / "exports" / "kgapp.ttl"
+    assert cached.read_bytes() == first.getvalue()
+    cached.write_bytes(first.getvalue() + b"# served from the cache\n")  # prove the second one reads it
+    second = io.BytesIO()
+    write_export(fresh_store, "turtle", second)
+    assert second.getvalue().endswith(b"# served from the cache\n")
+
+
+def test_an_interrupted_export_leaves_no_cache(fresh_store):
+    class Failing(io.RawIOBase):
+        written = 0
+
+        def writable(self):
+            return True
+
+        def write(self, data):
+            Failing.written += len(data)
+            if Failing.written > 1000:
+                raise BrokenPipeError("client went away")
+            return len(data)
+
+    with pytest.raises(BrokenPipeError):
+        write_export(fresh_store, "ntriples", io.BufferedWriter(Failing(), 256), inferred=True)
+    assert list((fresh_store.folder / "exports").iterdir()) == []
+
+
+def test_a_read_only_build_still_exports(fresh_store, monkeypatch):
+    import tempfile
+
+    def refuse(*a, **k):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    out = io.BytesIO()
+    write_export(fresh_store, "nquads", out)
+    assert out.getvalue().count(b"\n") > 1000
+    assert not (fresh_store.folder / "exports" / "kgapp.nq").exists()
