@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kgapp import remote_build
+from kgapp import remote_build, remote_upload
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.describe import describe
@@ -173,7 +173,7 @@ def test_a_killed_build_is_cleaned_up_by_the_next(remote_store_spec, server, mon
     def killed(client, store, staging):
         client.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
         raise KeyboardInterrupt  # the process dies mid-upload: no chance to clean up
-    monkeypatch.setattr(remote_build, "_upload", killed)
+    monkeypatch.setattr(remote_build, "upload", killed)
     monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
     with pytest.raises(KeyboardInterrupt):
         build(Config.from_mapping({"store": remote_store_spec}))
@@ -181,3 +181,35 @@ def test_a_killed_build_is_cleaned_up_by_the_next(remote_store_spec, server, mon
     monkeypatch.undo()
     build(Config.from_mapping({"store": remote_store_spec}))
     assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
+
+
+def test_a_batch_too_big_for_the_server_is_split(server):
+    """Virtuoso's SPARQL parser gives up near 5,000 triples in one INSERT DATA; kgapp halves and retries."""
+    import pyoxigraph as ox
+
+    target = RESERVED + "staging/test-split"
+    triples = [ox.Triple(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i))) for i in range(6000)]
+    remote_upload.insert_data(server, target, triples)
+    count = server.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}", [], False)
+    assert next(iter(count))["n"].value == "6000"
+    server.update(f"DROP SILENT GRAPH <{target}>")
+
+
+def test_a_large_blank_node_group_stays_connected(server, monkeypatch):
+    """A SHACL report is one group of thousands of triples around one node; it arrives whole, marks removed."""
+    import pyoxigraph as ox
+
+    target = RESERVED + "staging/test-blank"
+    report, result = ox.BlankNode("report"), ox.NamedNode("http://www.w3.org/ns/shacl#result")
+    triples = []
+    for i in range(1500):
+        node = ox.BlankNode(f"r{i}")
+        triples += [ox.Triple(report, result, node), ox.Triple(node, ox.NamedNode("urn:focus"), ox.NamedNode(f"urn:x{i}"))]
+    monkeypatch.setattr(remote_upload, "JOIN_BATCH", 700)  # several requests must share the one report node
+    remote_upload.insert_blank(server, target, triples)
+    rows = list(server.query(f"SELECT (COUNT(DISTINCT ?r) AS ?reports) (COUNT(*) AS ?n) WHERE {{ GRAPH <{target}> "
+                             f"{{ ?r {result} ?x . ?x <urn:focus> ?f }} }}", [], False))
+    assert (rows[0]["reports"].value, rows[0]["n"].value) == ("1", "1500")
+    left = server.query(f"ASK {{ GRAPH <{target}> {{ ?b <{remote_upload.MARK}> ?l }} }}", [], False)
+    assert not bool(left)
+    server.update(f"DROP SILENT GRAPH <{target}>")
