@@ -195,8 +195,8 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
             port = free_port()
             servers.append(Server(f"rdflib-endpoint ({store_name} store)",
                                   [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port),
-                                   "--store", store_name], f"http://127.0.0.1:{port}/sparql",
-                                  f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", cwd=work))
+                                   "--store", store_name], f"http://127.0.0.1:{port}/",  # it serves SPARQL at /
+                                  f"http://127.0.0.1:{port}/?query=ASK%7B%7D", cwd=work))
         virtuoso = start_virtuoso(nt, work / "virtuoso")
         if virtuoso:
             server, graph = virtuoso
