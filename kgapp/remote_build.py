@@ -54,7 +54,7 @@ def write_remote_build(spec: RemoteSpec, files: Iterable, graphs: Iterable, mani
                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
                 stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
                 say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
-                client.update(_swap(staging, stale, final))
+                _swap(client, _swap_ops(staging, stale, final), say)
             except BaseException:
                 _drop_staging(client, staging, say)
                 raise
@@ -74,14 +74,30 @@ def _verify(client: SparqlClient, staging: dict[str, str], expected: dict[str, i
                                    f"uploaded for <{source}>; nothing was swapped in")
 
 
-def _swap(staging: dict[str, str], stale: list[str], manifest: dict) -> str:
+def _swap(client: SparqlClient, ops: list[str], say: Callable[[str], None]) -> None:
+    """All operations in one request; if the server refuses one that big, one request per graph.
+
+    Virtuoso logs a request as one transaction and aborts it above ``TransactionAfterImageLimit``
+    (50 MB by default, a few hundred thousand moved triples). Graph by graph the window in which
+    readers see a mix of old and new graphs is longer, and the manifest still comes last.
+    """
+    try:
+        client.update(" ;\n".join(ops))
+    except RemoteQueryError as e:
+        say(f"the server refused the swap as one request ({e}); swapping graph by graph "
+            "(raise Virtuoso's TransactionAfterImageLimit to keep it one request)")
+        for op in ops:
+            client.update(op)
+
+
+def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict) -> list[str]:
     ops = [f"DROP SILENT GRAPH <{g}> ; MOVE SILENT <{s}> TO <{g}>" for g, s in staging.items()]
     ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
     literal = ox.Literal(json.dumps(manifest, sort_keys=True))
     ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
             f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}",
             f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]
-    return " ;\n".join(ops)
+    return ops
 
 
 def _drop_leftovers(client: SparqlClient) -> None:

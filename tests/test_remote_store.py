@@ -145,3 +145,21 @@ def test_store_level_errors_are_http_exceptions(stub):
     with pytest.raises(RemoteTimeout) as e:
         store.query("ASK {}")
     assert e.value.code == 504 and isinstance(e.value, RemoteStoreError)
+
+
+def test_a_swap_too_big_for_one_request_goes_graph_by_graph():
+    from kgapp.remote_build import _swap
+    from kgapp.sparql_client import RemoteQueryError
+
+    class Client:
+        sent: list[str] = []
+
+        def update(self, text):
+            if " ;\n" in text:
+                raise RemoteQueryError("Transaction aborted because its log after image size went above the limit")
+            self.sent.append(text)
+
+    said = []
+    _swap(Client(), ["MOVE <a> TO <b>", "DROP SILENT GRAPH <c>", "INSERT DATA { <m> <p> 1 }"], said.append)
+    assert Client.sent == ["MOVE <a> TO <b>", "DROP SILENT GRAPH <c>", "INSERT DATA { <m> <p> 1 }"]
+    assert "graph by graph" in said[0] and "TransactionAfterImageLimit" in said[0]

@@ -1,0 +1,119 @@
+"""Remote store on Virtuoso: load ~1M triples through `kgapp build --store sparql:…` vs. Virtuoso's bulk loader,
+and /sparql latency through kgapp vs. Virtuoso directly (the overhead ratio kgapp adds).
+
+Run by hand (needs virtuoso-t and isql-vt from Debian's virtuoso-opensource):
+
+    python benchmarks/remote_store.py [--codes 10000] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from virtuoso import PASSWORD, USER, Virtuoso, free_port  # noqa: E402
+
+from kgapp.remote_store import UNION_GRAPH  # noqa: E402
+from kgapp.store import open_store  # noqa: E402
+from kgapp.synth import code_notation  # noqa: E402
+
+LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"%s\" ; "
+          "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label }")
+
+
+def kgapp(*args: str, env: dict | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kgapp", *args], check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def bulk_load(server: Virtuoso, embedded_root: Path, folder: Path) -> tuple[float, int]:
+    """Virtuoso's own loader (ld_dir + rdf_loader_run) on the same quads, written as one N-Quads file."""
+    store = open_store(embedded_root)
+    union = ox.NamedNode("urn:bulk:" + UNION_GRAPH)
+    quads = [ox.Quad(q.subject, q.predicate, q.object,
+                     ox.NamedNode("urn:bulk:" + q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else union)
+             for q in store._store.quads_for_pattern(None, None, None, None)]
+    ox.serialize(quads, str(folder / "all.nq"), ox.RdfFormat.N_QUADS)
+    started = time.perf_counter()
+    server.isql(f"ld_dir('{folder}', 'all.nq', 'urn:bulk:default');\nrdf_loader_run();\ncheckpoint;\n")
+    return time.perf_counter() - started, len(quads)
+
+
+def latencies(url: str, params: list[tuple[str, str]], notations: list[str]) -> list[float]:
+    out = []
+    for n in notations:
+        body = urlencode([("query", LOOKUP % n), *params]).encode()
+        request = urllib.request.Request(url, data=body, headers={"Accept": "application/sparql-results+json"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as r:
+            assert b"bindings" in r.read()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> tuple[float, float]:
+    ms = sorted(ms)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--codes", type=int, default=10000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kgapp-bench-") as tmp:
+        tmp = Path(tmp)
+        kgapp("synth", "--codes", str(args.codes), "--out", str(tmp / "data"))
+        env = {**os.environ, "KGAPP_STORE_USER": USER, "KGAPP_STORE_PASSWORD": PASSWORD, "XDG_DATA_HOME": str(tmp)}
+        with Virtuoso(tmp / "virtuoso", buffers=340_000) as server:
+            spec = f"sparql:{server.url}/sparql,{server.auth_url}"
+            first = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)
+            again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)  # reasoning cached
+            embedded = tmp / "embedded"
+            local = kgapp("build", "--data", str(tmp / "data"), "--store", str(embedded), env=env)
+            manifest = open_store(embedded).manifest
+            quads = sum(manifest["graphs"].values()) + manifest["triples"]
+            print(f"triples (distinct) {manifest['triples']}, quads uploaded (named graphs + union) {quads}")
+            print(f"kgapp build --store sparql: first {first:.1f} s, rebuild with cached reasoning {again:.1f} s; "
+                  f"embedded build {local:.1f} s")
+            bulk, n = bulk_load(server, embedded, server.folder)  # the only folder its DirsAllowed names
+            print(f"Virtuoso bulk loader (ld_dir/rdf_loader_run + checkpoint): {n} quads in {bulk:.1f} s")
+
+            from waitress.server import create_server
+
+            from kgapp.web import close_app, create_app
+
+            app = create_app({"store": f"sparql:{server.url}/sparql", "query_timeout": 30})
+            port = free_port()
+            web = create_server(app, host="127.0.0.1", port=port, threads=4, ident="kgapp-bench")
+            threading.Thread(target=web.run, daemon=True).start()
+            notations = [code_notation((i * 7919) % args.codes) for i in range(args.requests)]
+            store = app.extensions["kgapp.store"]
+            dataset = [("default-graph-uri", UNION_GRAPH)] + [("named-graph-uri", g) for g in store.named_graphs()]
+            latencies(f"{server.url}/sparql", dataset, notations[:20])  # warm both paths
+            latencies(f"http://127.0.0.1:{port}/sparql", [], notations[:20])
+            direct = summary(latencies(f"{server.url}/sparql", dataset, notations))
+            through = summary(latencies(f"http://127.0.0.1:{port}/sparql", [], notations))
+            web.close()
+            close_app(app)
+            print(f"lookup by notation, {args.requests} sequential requests: Virtuoso direct p50 {direct[0]:.1f} ms "
+                  f"p99 {direct[1]:.1f} ms; through kgapp p50 {through[0]:.1f} ms p99 {through[1]:.1f} ms; "
+                  f"overhead ratio p50 {through[0] / direct[0]:.2f}x, p99 {through[1] / direct[1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
