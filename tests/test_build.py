@@ -149,3 +149,16 @@ def test_a_changed_file_invalidates_the_cache(built, data_copy):
     assert any(m.startswith("validating") for m in messages)
     q = 'ASK { ?c <https://w3id.org/kgapp/ontology#typicalPatientAge> 59 }'
     assert bool(open_store(built).query(q))
+
+
+def test_blank_nodes_are_the_same_nodes_in_their_graph_and_in_the_default_graph(store):
+    # the property chain axiom of the ontology is an RDF list of blank nodes
+    q = """ASK { GRAPH <https://w3id.org/kgapp/graph/ontology> {
+                   <https://w3id.org/kgapp/ontology#hasProcedureType> <http://www.w3.org/2002/07/owl#propertyChainAxiom> ?list }
+                 ?list <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> ?first }"""
+    assert bool(store.query(q))
+    q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/kgapp/graph/shapes> { ?s ?p ?o } FILTER isBlank(?s) }"
+    in_graph = next(iter(store.query(q)))["n"].value
+    q = """SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/kgapp/graph/shapes> { ?s ?p ?o } ?s ?p ?o
+             FILTER isBlank(?s) }"""
+    assert next(iter(store.query(q)))["n"].value == in_graph

@@ -23,7 +23,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config["TESTING"] = cfg.testing
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_query_length * 4 + 4096
     app.json.sort_keys = False
-    store = open_store(cfg.store)
+    store = open_store(cfg.store, timeout=cfg.query_timeout)
     app.extensions["kgapp.store"] = store
     executor = QueryExecutor(store, cfg)  # workers start on the first query, so startup stays fast
     app.extensions["kgapp.executor"] = executor
