@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
+from .stats import compute as compute_stats
 from .remote_store import MANIFEST_GRAPH, MANIFEST_PROPERTY, NO_GRAPH, PENDING_GRAPH, RESERVED, UNION_GRAPH, read_manifest
 from .sparql_client import RemoteQueryError, RemoteStoreError, SparqlClient
 from .store import _fill
@@ -51,6 +52,7 @@ def write_remote_build(spec: RemoteSpec, files: Iterable, graphs: Iterable, mani
                 upload(client, store, staging)
                 _verify(client, staging, {**counts, UNION_GRAPH: distinct})
                 final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
+                         "stats": compute_stats(store),  # so pages never scan the server for counts
                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
                 stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
                 say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")

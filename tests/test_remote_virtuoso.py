@@ -70,6 +70,12 @@ def test_same_graphs_and_counts(store, remote):
                                                                          "<http://www.w3.org/2001/XMLSchema#integer>"),)]
 
 
+def test_the_remote_build_records_the_same_statistics(store, remote):
+    recorded = remote.manifest["stats"]
+    assert recorded["classes"] == store.manifest["stats"]["classes"]
+    assert recorded["instance_folders"] == store.manifest["stats"]["instance_folders"]
+
+
 def test_code_page_shows_the_same_facts(store, remote):
     def facts(st):
         d = describe(st, CODE)
