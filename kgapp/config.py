@@ -80,6 +80,3 @@ class Config:
                 v = float(v)
             out[f.name] = v
         return replace(self, **out)
-
-    def with_(self, **changes) -> "Config":
-        return self._coerced(changes)

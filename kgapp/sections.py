@@ -37,9 +37,6 @@ RANK = {str(p): i for i, p in enumerate(p for preds in _LAYOUT.values() for p in
 # Nodes that qualify a link (guidance, policy, gap, indication): their own statements are shown inline.
 QUALIFIED_TYPES = tuple(str(t) for t in (KG.ModifierGuidance, KG.PayerPolicy, KG.InformationGap, KG.Indication))
 
-# Alignments to other vocabularies: shown as outbound links as well as local pages.
-ALIGNMENTS = frozenset(str(p) for p in (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
-                                        SKOS.relatedMatch, OWL.sameAs))
 
 
 def section_of(predicate: str) -> str:

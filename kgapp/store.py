@@ -114,8 +114,9 @@ def _fill(store: ox.Store, files, graphs, base_iri: str) -> tuple[dict[str, int]
             store.bulk_extend(quads)
             store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
     for name, graph in graphs:
-        store.bulk_extend(graph_quads(graph, name))
-        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in graph_quads(graph, name))
+        quads = list(graph_quads(graph, name))  # converted once, loaded into both graphs
+        store.bulk_extend(quads)
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
     store.flush()
     counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in
               dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs])}
