@@ -42,7 +42,7 @@ import json, sys, time
 from pathlib import Path
 from kgapp.build import load_inputs
 from kgapp.config import Config
-from kgapp.reason import infer, infer_owlrl
+from kgapp.build.reason import infer, infer_owlrl
 inputs = load_inputs(Config(data_dirs=(Path(sys.argv[1]),)))
 t0 = time.perf_counter(); fast = infer(inputs.asserted, inputs.ontology)
 t1 = time.perf_counter(); ref = infer_owlrl(inputs.asserted); t2 = time.perf_counter()
@@ -78,7 +78,7 @@ def main() -> None:
         print(f"\n## Build stages ({time.strftime('%Y-%m-%d')}, seconds)\n")
         print("| codes | triples stored | " + " | ".join(stages) + " | peak RSS (MB) |")
         print("|---|---|" + "---|" * len(stages) + "---|")
-        for codes, r in zip(sizes, results):
+        for codes, r in zip(sizes, results, strict=False):
             print(f"| {codes:,} | {r['triples']:,} | " + " | ".join(f"{r[s]:.1f}" for s in stages)
                   + f" | {r['peak_rss_mb']:.0f} |")
         if len(results) == 2:

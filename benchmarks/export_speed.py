@@ -76,7 +76,7 @@ def main() -> None:
     print("| format | rdflib s | kgapp first s | speed-up | kgapp repeat (cached) s | speed-up | "
           "kgapp peak RSS MB (at start) | rdflib peak RSS MB (graph loaded) |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, n, k, r in rows:
+    for name, _n, k, r in rows:
         print(f"| {name} | {r['seconds']:.2f} | {k['seconds']:.2f} | {r['seconds'] / k['seconds']:.1f}x | "
               f"{k['cached']:.2f} | {r['seconds'] / k['cached']:.0f}x | {k['peak_rss_mb']:.0f} "
               f"({k['rss_before_mb']:.0f}) | {r['peak_rss_mb']:.0f} ({r['rss_before_mb']:.0f}) |")

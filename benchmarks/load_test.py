@@ -127,7 +127,7 @@ def load_test(args) -> str:
     bad = malicious(sink.url, config.max_query_length)
     app = create_app(config)
     server, port = serve(app)
-    executor = app.extensions["kgapp.executor"]
+    executor = app.extensions["kgapp.sparql.executor"]
 
     stats: dict[str, list[float]] = defaultdict(list)
     statuses: Counter = Counter()
@@ -238,7 +238,7 @@ def overhead(args) -> str:
            "|---|---:|---:|---:|"]
     for mode in ("in-thread", "pool", "in-thread", "pool"):
         app = create_app(Config(store=store_path))
-        app.extensions["kgapp.executor"].pooled = mode == "pool"
+        app.extensions["kgapp.sparql.executor"].pooled = mode == "pool"
         server, port = serve(app)
         times: list[float] = []
         per_thread = args.requests // args.threads

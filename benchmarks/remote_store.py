@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from virtuoso import PASSWORD, USER, Virtuoso, free_port  # noqa: E402
 
-from kgapp.remote_store import UNION_GRAPH  # noqa: E402
+from kgapp.build.synth import code_notation  # noqa: E402
 from kgapp.store import open_store  # noqa: E402
-from kgapp.synth import code_notation  # noqa: E402
+from kgapp.store.remote.store import UNION_GRAPH  # noqa: E402
 
 LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"%s\" ; "
           "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label }")

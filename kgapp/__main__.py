@@ -1,5 +1,5 @@
 """`python -m kgapp …` is the same as the `kgapp` command."""
 
-from .cli import main
+from kgapp.cli import main
 
 main()

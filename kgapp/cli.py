@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__
-from .config import Config
-from .sparql_client import RemoteQueryError, RemoteStoreError
-from .store_spec import StoreSpecError, describe_store
+from kgapp import __version__
+from kgapp.config import Config
+from kgapp.errors import KgappError
+from kgapp.store.spec import StoreSpecError, describe_store
+
+# Commands import their stage inside the function: `kgapp query` need not load pyshacl, owlrl or Flask.
 
 FORMAT_HELP = "Output format"
 
@@ -30,13 +33,15 @@ def _config(store: str | None, data: tuple[str, ...] = ()) -> Config:
 STORE_HELP = ("Store: a folder or oxigraph:PATH (embedded; default $KGAPP_STORE or ~/.local/share/kgapp/store), "
               "or sparql:QUERY_URL[,UPDATE_URL] for a SPARQL 1.1 server (credentials from $KGAPP_STORE_USER "
               "and $KGAPP_STORE_PASSWORD only).")
-# Errors a remote store raises: the server is down, slow, or refuses a query.
-REMOTE_ERRORS = (RemoteStoreError, RemoteQueryError)
 
 
-def _message(error: Exception) -> str:
-    # werkzeug's HTTPException prints as "502 Bad Gateway: …"; the CLI wants the sentence only.
-    return getattr(error, "description", None) or str(error)
+@contextmanager
+def reported(suffix: str = ""):
+    """The one error path of the CLI: any kgapp error becomes one line on stderr and exit 1."""
+    try:
+        yield
+    except KgappError as e:
+        raise click.ClickException(e.message + suffix) from None
 
 
 def _progress(message: str) -> None:
@@ -55,8 +60,9 @@ def main() -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def build(data: tuple[str, ...], store: str | None) -> None:
     """Load, validate, reason over and store the graph (the previous store stays until this one is complete)."""
-    from .build import BuildRejected, build as run_build
-    from .load import SourceError
+    from kgapp.build import BuildRejected
+    from kgapp.build import build as run_build
+    from kgapp.sources import SourceError
 
     config = _config(store, data)
     click.echo(f"Building into {describe_store(config.store)}", err=True)
@@ -67,8 +73,8 @@ def build(data: tuple[str, ...], store: str | None) -> None:
     except BuildRejected as e:
         click.echo(e.report.as_text(), err=True)
         raise click.ClickException(f"{e}; the previous store (if any) is unchanged") from None
-    except REMOTE_ERRORS as e:
-        raise click.ClickException(f"{_message(e)}; the previous store (if any) is unchanged") from None
+    except KgappError as e:
+        raise click.ClickException(f"{e.message}; the previous store (if any) is unchanged") from None
     except (RuntimeError, ValueError, FileNotFoundError) as e:
         raise click.ClickException(str(e)) from None
     for warning in result.report.warnings:
@@ -88,9 +94,8 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
     modifiers and payers; a file named like a shipped one (e.g. an edited seed-000-64868.ttl)
     replaces it. Only results about nodes the files describe are reported.
     """
-    from .build import load_inputs, validate_inputs
-    from .load import SourceError
-    from .sources import RDF_SUFFIXES, SourceFile, data_sources, graph_for
+    from kgapp.build import load_inputs, validate_inputs
+    from kgapp.sources import RDF_SUFFIXES, SourceError, SourceFile, data_sources, graph_for
 
     mine = []
     for name in files:
@@ -126,10 +131,9 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
     """Run a SPARQL query (argument, -f FILE, or - for standard input) against the built store."""
-    from .namespaces import PREFIXES
-    from .query import render
-    from .sparql_protocol import ProtocolError
-    from .store import StoreUnavailable, open_store
+    from kgapp.namespaces import PREFIXES
+    from kgapp.sparql.render import render
+    from kgapp.store import open_store
 
     if query_file is not None:
         text = query_file.read()
@@ -141,13 +145,14 @@ def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
         raise click.UsageError("give a query, -f FILE, or - to read standard input")
     config = _config(store)
     try:
-        st = open_store(config.store, config.query_timeout)
-        result = st.query(text, prefixes=PREFIXES)
-        out = render(result, fmt)
+        with reported():
+            st = open_store(config.store, config.query_timeout)
+            result = st.query(text, prefixes=PREFIXES)
+            out = render(result, fmt)
     except SyntaxError as e:
         raise click.ClickException(f"query syntax error: {e}") from None
-    except (StoreUnavailable, ValueError, ProtocolError) + REMOTE_ERRORS as e:
-        raise click.ClickException(_message(e)) from None
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
     sys.stdout.buffer.write(out)
 
 
@@ -159,10 +164,10 @@ def query(sparql: str | None, query_file, fmt: str, store: str | None) -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> None:
     """Export the graph (asserted triples; --inferred adds inferred ones) in an RDF format."""
-    from .export import write_export
-    from .store import StoreUnavailable, open_store
+    from kgapp.export import write_export
+    from kgapp.store import open_store
 
-    try:
+    with reported():
         st = open_store(_config(store).store)
         if output:
             tmp = Path(output + ".partial")
@@ -172,8 +177,6 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
             click.echo(f"wrote {output}", err=True)
         else:
             write_export(st, fmt, sys.stdout.buffer, inferred=inferred)
-    except (StoreUnavailable,) + REMOTE_ERRORS as e:
-        raise click.ClickException(_message(e)) from None
 
 
 @main.command()
@@ -182,7 +185,7 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
 def synth(n_codes: int, out: str, seed: int) -> None:
     """Write a synthetic data folder of N codes in kgapp's model (for `kgapp build --data`)."""
-    from .synth import synthesize
+    from kgapp.build.synth import synthesize
 
     try:
         summary = synthesize(n_codes, Path(out), seed=seed, progress=_progress)
@@ -199,25 +202,20 @@ def synth(n_codes: int, out: str, seed: int) -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def serve(host: str, port: int, threads: int, store: str | None) -> None:
     """Serve the SPARQL endpoint, pages and exports (builds the store first if there is none)."""
-    from .build import BuildRejected, build as run_build
-    from .load import SourceError
-    from .store import StoreUnavailable, open_store
-    from .web import create_app
+    from waitress import serve as waitress_serve
+
+    from kgapp.build import build as run_build
+    from kgapp.store import StoreUnavailable, open_store
+    from kgapp.web import create_app
 
     config = _config(store)
     where = describe_store(config.store)
-    try:
-        open_store(config.store, config.query_timeout)
-    except StoreUnavailable:
-        click.echo(f"No store at {where} yet: building it first.", err=True)
+    with reported():
         try:
+            open_store(config.store, config.query_timeout)
+        except StoreUnavailable:
+            click.echo(f"No store at {where} yet: building it first.", err=True)
             run_build(config, progress=_progress)
-        except (SourceError, BuildRejected) + REMOTE_ERRORS as e:
-            raise click.ClickException(f"cannot build the store: {_message(e)}") from None
-    except REMOTE_ERRORS as e:
-        raise click.ClickException(_message(e)) from None
-    app = create_app(config)
-    from waitress import serve as waitress_serve
-
+        app = create_app(config)
     click.echo(f"kgapp serving {where} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="kgapp")

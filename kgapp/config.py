@@ -6,13 +6,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .namespaces import DEFAULT_BASE_IRI
-from .store_spec import RemoteSpec, parse_store
-
-
-def data_home() -> Path:
-    """kgapp's folder under the XDG data home."""
-    return Path(os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")) / "kgapp"
+from kgapp.namespaces import DEFAULT_BASE_IRI
+from kgapp.store.spec import RemoteSpec, data_home, parse_store
 
 
 def default_store_path() -> Path:
@@ -31,7 +26,7 @@ def default_store() -> Path | RemoteSpec:
 class Config:
     """Everything a build or the web app needs to know; immutable so one app never sees another's."""
 
-    # A Path for the embedded store (as before), a RemoteSpec for a SPARQL server (kgapp.store_spec).
+    # A Path for the embedded store, a RemoteSpec for a SPARQL server (kgapp.store.spec).
     store: Path | RemoteSpec = field(default_factory=default_store)
     # Instance IRIs are minted under this base; pages are served at the same path on this host.
     base_iri: str = DEFAULT_BASE_IRI
@@ -47,7 +42,7 @@ class Config:
     testing: bool = False
 
     @classmethod
-    def from_mapping(cls, values: dict | None = None) -> "Config":
+    def from_mapping(cls, values: dict | None = None) -> Config:
         """A Config from a dict (e.g. Flask test config) merged over KGAPP_* environment variables."""
         merged: dict = {}
         names = {f.name: f for f in fields(cls)}
@@ -61,7 +56,7 @@ class Config:
                 merged[key] = value
         return cls()._coerced(merged)
 
-    def _coerced(self, values: dict) -> "Config":
+    def _coerced(self, values: dict) -> Config:
         out = {}
         for f in fields(self):
             if f.name not in values:

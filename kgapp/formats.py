@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kgapp.namespaces import PREFIXES
+
 
 @dataclass(frozen=True)
 class Format:
@@ -128,3 +130,17 @@ def best_format(accept: str | None, offered: tuple[Format, ...] | list[Format]) 
         if best is None or candidate[:2] > best[:2]:
             best = candidate
     return best[2] if best else None
+
+
+# The one rule for prefixes in RDF output: the formats that can abbreviate IRIs get them.
+_PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+
+
+def prefix_args(fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> dict:
+    """Keyword arguments for pyoxigraph's serialisers: ``prefixes`` (default: the project's) where usable."""
+    return {"prefixes": PREFIXES if prefixes is None else prefixes} if fmt in _PREFIXED else {}
+
+
+def serialize_rdf(items, fmt: Format, output=None, prefixes: dict[str, str] | None = None) -> bytes | None:
+    """Triples or quads in ``fmt``: bytes, or written to ``output`` when given."""
+    return ox.serialize(items, output, fmt.ox_rdf, **prefix_args(fmt.ox_rdf, prefixes))

@@ -1,5 +1,7 @@
 """The project's IRIs and prefixes: one place for every namespace the code, queries and pages use."""
 
+import re
+
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
@@ -43,8 +45,22 @@ def sparql_prologue(prefixes: dict[str, str] = PREFIXES) -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items())
 
 
+_LOCAL = re.compile(r"[A-Za-z0-9_\-.]*")
+
+
+def curie(iri: str) -> str:
+    """``kg:targetNerve`` for an IRI in a known namespace (the longest that fits), else the IRI itself."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            best = prefix
+    if best and _LOCAL.fullmatch(iri[len(PREFIXES[best]):]):
+        return f"{best}:{iri[len(PREFIXES[best]):]}"
+    return iri
+
+
 __all__ = [
     "KG", "ID", "GRAPH", "KGSH", "SD", "UBERON", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SH",
     "SKOS", "VOID", "XSD", "DEFAULT_BASE_IRI", "ONTOLOGY_GRAPH", "SHAPES_GRAPH", "INFERRED_GRAPH",
-    "VALIDATION_GRAPH", "PREFIXES", "sparql_prologue",
+    "VALIDATION_GRAPH", "PREFIXES", "sparql_prologue", "curie",
 ]

@@ -1,10 +1,12 @@
-"""Just enough SPARQL lexing to judge a request before running it: its form, updates, SERVICE clauses."""
+"""Just enough SPARQL lexing to judge a query before running it: its form, updates, SERVICE clauses."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from kgapp.errors import ProtocolError
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
@@ -78,3 +80,13 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of ``offset``, as parser messages give them."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def check_query(text: str) -> None:
+    """Refuse updates (403) and federated SERVICE calls (400) before anything runs."""
+    if is_update(text):
+        raise ProtocolError(403, "This endpoint is read-only: SPARQL Update operations are not accepted.")
+    position = service_position(text)
+    if position:
+        raise ProtocolError(400, "error at {}:{}: SERVICE (federated query) is not supported by this "
+                                 "endpoint; it never fetches from the network.".format(*position))

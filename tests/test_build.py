@@ -7,13 +7,12 @@ import shutil
 
 import pytest
 
-from kgapp import store as store_module
 from kgapp.build import BuildRejected, build
 from kgapp.config import Config
-from kgapp.load import SourceError
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
-from kgapp.sources import resource_dir
-from kgapp.store import current_build, open_store
+from kgapp.sources import SourceError, resource_dir
+from kgapp.store import StoreUnavailable, current_build, open_store
+from kgapp.store import writer as store_module
 
 
 @pytest.fixture()
@@ -115,7 +114,7 @@ def test_new_build_swaps_current_and_prunes_old(built, data_copy):
 
 
 def test_open_store_without_build_is_a_clear_error(tmp_path):
-    with pytest.raises(store_module.StoreUnavailable, match="kgapp build"):
+    with pytest.raises(StoreUnavailable, match="kgapp build"):
         open_store(tmp_path / "nothing")
 
 

@@ -4,7 +4,8 @@ never produce a 500 or a traceback, and every error is a well-formed answer."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kgapp.web import close_app, create_app
 

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from kgapp.config import Config
-from kgapp.executor import QueryExecutor
-from kgapp.sparql_protocol import QueryRequest
+from kgapp.sparql.executor import QueryExecutor
+from kgapp.sparql.request import QueryRequest
 from kgapp.web import close_app, create_app
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -194,7 +194,9 @@ def test_a_closed_app_answers_503_not_500(make_app):
 
 
 def test_a_remote_store_is_queried_in_the_request_thread(store):
-    class Remote:  # anything that is not the embedded store: no worker processes
+    class Remote:  # a store with no local build folder (as a SPARQL server): no worker processes
+        folder = None
+
         def query(self, text, **kwargs):
             return store.query(text, **kwargs)
 

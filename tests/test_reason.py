@@ -7,10 +7,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kgapp.build import load_inputs
+from kgapp.build.reason import infer, infer_owlrl
+from kgapp.build.synth import synthesize
 from kgapp.config import Config
 from kgapp.namespaces import ID, KG
-from kgapp.reason import infer, infer_owlrl
-from kgapp.synth import synthesize
 
 
 def test_same_as_owlrl_on_the_shipped_data():

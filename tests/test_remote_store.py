@@ -10,11 +10,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from kgapp.remote_query import check_forwardable, split_dataset
-from kgapp.remote_store import MANIFEST_PROPERTY, RemoteStore
-from kgapp.sparql_client import RemoteStoreError, RemoteTimeout, normalise_json
-from kgapp.sparql_protocol import ProtocolError
-from kgapp.store_spec import RemoteSpec
+from kgapp.errors import ProtocolError
+from kgapp.store.remote.client import RemoteStoreError, RemoteTimeout, normalise_json
+from kgapp.store.remote.dataset import check_forwardable, split_dataset
+from kgapp.store.remote.store import MANIFEST_PROPERTY, RemoteStore
+from kgapp.store.spec import RemoteSpec
 from kgapp.web import close_app, create_app
 
 G = "https://w3id.org/kgapp/graph/"
@@ -139,17 +139,17 @@ def test_slow_server_is_504_and_dead_server_is_502(stub):
         close_app(app)
 
 
-def test_store_level_errors_are_http_exceptions(stub):
+def test_store_level_errors_carry_their_http_status(stub):
     store = RemoteStore(spec(stub), timeout=0.3)
     stub.delay = 2.0
     with pytest.raises(RemoteTimeout) as e:
         store.query("ASK {}")
-    assert e.value.code == 504 and isinstance(e.value, RemoteStoreError)
+    assert e.value.status == 504 and isinstance(e.value, RemoteStoreError)
 
 
 def test_a_swap_too_big_for_one_request_goes_graph_by_graph():
-    from kgapp.remote_build import _swap
-    from kgapp.sparql_client import RemoteQueryError
+    from kgapp.store.remote.build import _swap
+    from kgapp.store.remote.client import RemoteQueryError
 
     class Client:
         sent: list[str] = []

@@ -8,15 +8,16 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kgapp import remote_build, remote_upload
 from kgapp.build import build
 from kgapp.config import Config
-from kgapp.describe import describe
 from kgapp.queries import load_queries
-from kgapp.remote_store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED
-from kgapp.sparql_client import RemoteQueryError, SparqlClient
+from kgapp.read.describe import describe
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
+from kgapp.store.remote import build as remote_build
+from kgapp.store.remote import upload as remote_upload
+from kgapp.store.remote.client import RemoteQueryError, SparqlClient
+from kgapp.store.remote.store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED
 from kgapp.web import close_app, create_app
 
 FOREIGN = "urn:x-other-tenant:graph"

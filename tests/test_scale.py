@@ -10,15 +10,14 @@ import urllib.request
 
 import pytest
 from click.testing import CliRunner
+from conftest import LiveServer
 
 from kgapp.build import build
+from kgapp.build.synth import synthesize
 from kgapp.cli import main
 from kgapp.config import Config
 from kgapp.store import open_store
-from kgapp.synth import synthesize
 from kgapp.web import create_app
-
-from conftest import LiveServer
 
 N_CODES = 400
 QUERIES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgapp.search import notation_match, search
+from kgapp.read.search import notation_match, search
 
 CODE = "https://w3id.org/kgapp/id/code/cpt/64868"
 
@@ -82,7 +82,7 @@ def test_nothing_found(store, client):
 
 
 def test_a_code_is_found_through_its_indication(store):
-    from kgapp.search import search
+    from kgapp.read.search import search
 
     hits = search(store, "spasm")
     code = next(h for h in hits if h.iri.endswith("/code/cpt/64612"))
@@ -91,7 +91,7 @@ def test_a_code_is_found_through_its_indication(store):
 
 
 def test_a_code_is_found_through_its_agent_and_ranks_after_the_agent(store):
-    from kgapp.search import search
+    from kgapp.read.search import search
 
     hits = [h.iri.rsplit("/", 1)[-1] for h in search(store, "glycerol")]
     assert hits[:2] == ["glycerol", "64600"]
@@ -99,7 +99,7 @@ def test_a_code_is_found_through_its_agent_and_ranks_after_the_agent(store):
 
 @pytest.mark.parametrize("q", ["spasm", "hypoglossal", "Cigna", "facial weakness", "ulnar", "g51", "50", "nerve"])
 def test_the_full_text_index_finds_what_a_scan_of_the_store_finds(store, q):
-    from kgapp.search import search
+    from kgapp.read.search import search
 
     class Unindexed:  # the same store without its index: search scans literals with SPARQL instead
         search_index = None

@@ -15,14 +15,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.sources import resource_dir
 from kgapp.store import MANIFEST, StoreUnavailable, current_build
 from kgapp.web import close_app, create_app
-
-from conftest import free_port
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

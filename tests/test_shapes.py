@@ -141,7 +141,7 @@ def test_hoisted_property_shapes_report_exactly_what_nested_ones_do(tmp_path):
     """kgapp gives property shapes their node shape's targets for speed; results must not change."""
     from pyshacl import validate as pyshacl_validate
 
-    from kgapp.validate import hoist_property_shapes, read_report
+    from kgapp.build.validate import hoist_property_shapes, read_report
 
     data = tmp_path / "data"
     shutil.copytree(resource_dir("data"), data)

@@ -8,7 +8,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kgapp.sparql_text import is_update, query_form, service_position
 from kgapp.web import create_app

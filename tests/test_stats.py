@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kgapp.stats import compute, stats
+from kgapp.store.stats import compute, stats
 
 
 def test_live_statistics_match_the_store(store):
@@ -30,6 +30,9 @@ def test_a_store_without_a_record_is_counted_once(store):
     class Counting:
         manifest: dict = {}
         calls = 0
+
+        def __init__(self):
+            self.memo: dict = {}  # the Store interface's per-store cache
 
         def query(self, q, **kw):
             Counting.calls += 1

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from kgapp.cli import main
 from kgapp.config import Config
-from kgapp.store_spec import RemoteSpec, StoreSpecError, describe_store, parse_store
+from kgapp.store.spec import RemoteSpec, StoreSpecError, describe_store, parse_store
 
 Q, U = "http://127.0.0.1:8890/sparql", "http://127.0.0.1:8890/sparql-auth"
 

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from kgapp.build import load_inputs, validate_inputs
+from kgapp.build.synth import code_notation, synthesize
 from kgapp.config import Config
-from kgapp.synth import code_notation, synthesize
 
 
 def digest(folder):

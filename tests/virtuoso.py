@@ -79,7 +79,7 @@ class Virtuoso:
     def auth_url(self) -> str:
         return self.url + "/sparql-auth"
 
-    def __enter__(self) -> "Virtuoso":
+    def __enter__(self) -> Virtuoso:
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = self.folder / "virtuoso.ini"
         ini.write_text(INI.format(d=self.folder, sql=self.sql_port, http=self.http_port,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from ..export import export_filename, stream_export
-from ..formats import BY_EXTENSION, GRAPH_FORMATS
-from ..void import void_triples
-from . import get_config, get_store
-from .pages import alternates, negotiate, not_found, rdf_response, with_links
+from kgapp.export import export_filename, stream_export
+from kgapp.formats import BY_EXTENSION, GRAPH_FORMATS
+from kgapp.read.void import void_triples
+from kgapp.web.context import get_config, get_store
+from kgapp.web.negotiate import alternates, negotiate, not_found, rdf_response, with_links
 
 bp = Blueprint("export", __name__)
 TRUE = ("1", "true", "yes", "on")

@@ -22,5 +22,4 @@ def readyz():
         store.query("ASK {}")
     except (OSError, RuntimeError, ValueError) as e:
         return jsonify(status="unavailable", reason=f"the store does not answer: {e}"), 503
-    manifest = getattr(store, "manifest", {}) or {}
-    return jsonify(status="ready", triples=store.triple_count, build=manifest.get("build"))
+    return jsonify(status="ready", triples=store.triple_count, build=store.manifest.get("build"))

@@ -5,22 +5,22 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
-from .. import catalog
-from ..describe import describe, describe_triples, exists
-from ..export import export_prefixes
-from ..formats import BY_EXTENSION, BY_NAME, GRAPH_FORMATS, RDF_FORMATS, Format, best_format
-from ..labels import is_web_iri, page_path, valid_iri
-from ..namespaces import KG, VALIDATION_GRAPH
-from ..search import notation_match, search as run_search
-from . import get_config, get_store
+from kgapp.formats import BY_EXTENSION, BY_NAME, RDF_FORMATS, best_format
+from kgapp.namespaces import KG, VALIDATION_GRAPH
+from kgapp.read import catalog
+from kgapp.read.describe import describe, describe_triples, exists
+from kgapp.read.labels import is_web_iri, page_path, valid_iri
+from kgapp.read.search import notation_match
+from kgapp.read.search import search as run_search
+from kgapp.web.context import get_config, get_store
+from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
 
 bp = Blueprint("pages", __name__)
-PAGE_FORMATS: tuple[Format, ...] = (BY_NAME["html"],) + GRAPH_FORMATS  # HTML first: browsers send */*
 
 
-# -- helpers shared with the export blueprint -------------------------------------------------------
+# -- template helpers -------------------------------------------------------------------------------
 
 @bp.app_template_global()
 def page_url(iri: str) -> str | None:
@@ -31,49 +31,6 @@ def page_url(iri: str) -> str | None:
 def external(iri: str) -> bool:
     """An IRI outside kgapp (UBERON, SNOMED…) that may be linked to directly."""
     return is_web_iri(iri) and not iri.startswith("https://w3id.org/kgapp/")
-
-
-def page(template: str, status: int = 200, **context) -> tuple[str, int]:
-    context.setdefault("alternates", [])
-    return render_template(template, **context), status
-
-
-def not_found(message: str = "Nothing in the graph has that name."):
-    return page("notfound.html", 404, message=message, q=request.args.get("q", ""))
-
-
-def negotiate(ext: str | None, offered: tuple[Format, ...] = PAGE_FORMATS) -> Format:
-    """The format a suffix names, else the best one for the Accept header; 404/406 otherwise."""
-    if ext is not None:
-        fmt = BY_EXTENSION.get(ext.lower())
-        if fmt is None or fmt not in offered:
-            abort(404)
-        return fmt
-    fmt = best_format(request.headers.get("Accept"), offered)
-    if fmt is None:
-        abort(Response("Not acceptable. Offered: " + ", ".join(f.media_type for f in offered) + "\n",
-                       406, content_type="text/plain; charset=utf-8"))
-    return fmt
-
-
-def alternates(url_for_ext, offered: tuple[Format, ...] = PAGE_FORMATS) -> list[tuple[Format, str]]:
-    return [(f, url_for_ext(f.extension)) for f in offered]
-
-
-def with_links(response: Response, links: list[tuple[Format, str]], vary: bool = True) -> Response:
-    response.headers["Link"] = ", ".join(f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in links)
-    if vary:
-        response.headers["Vary"] = "Accept"
-    return response
-
-
-def rdf_response(triples, fmt: Format, filename: str | None = None) -> Response:
-    prefixes = export_prefixes(get_store()) if fmt.name in ("turtle", "trig", "rdfxml") else None
-    body = ox.serialize(triples, format=fmt.ox_rdf, **({"prefixes": prefixes} if prefixes else {}))
-    response = Response(body, content_type=fmt.content_type)
-    if filename:
-        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 # -- entity pages -----------------------------------------------------------------------------------

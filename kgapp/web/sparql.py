@@ -10,13 +10,14 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .. import sparql_protocol as protocol
-from ..formats import GRAPH_FORMATS, DATASET_FORMATS, RESULT_FORMATS, by_name
-from ..namespaces import PREFIXES, sparql_prologue
-from ..queries import load_queries
-from ..service_description import service_description
-from ..sparql_text import query_form
-from . import get_config, get_executor, get_store
+from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name, serialize_rdf
+from kgapp.namespaces import PREFIXES, sparql_prologue
+from kgapp.queries import load_queries
+from kgapp.sparql.answer import choose_format
+from kgapp.sparql.request import ALLOWED_METHODS, FORM_BODY, QUERY_BODY, parse_request
+from kgapp.sparql.service_description import service_description
+from kgapp.sparql_text import query_form
+from kgapp.web.context import get_config, get_executor, get_store
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("kgapp.query")
@@ -39,10 +40,10 @@ ORDER BY ?notation
 def endpoint():
     mimetype = request.mimetype
     # Read the body one way only: parsing a form consumes it, and a query body is not a form.
-    form = request.form if mimetype == protocol.FORM_BODY else MultiDict()
-    body = request.get_data() if mimetype == protocol.QUERY_BODY else b""
+    form = request.form if mimetype == FORM_BODY else MultiDict()
+    body = request.get_data() if mimetype == QUERY_BODY else b""
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
-    query = protocol.parse_request(request.method, request.content_type, request.args, form, body,
+    query = parse_request(request.method, request.content_type, request.args, form, body,
                                    max_length=get_config().max_query_length)
     if query is None:
         del g.query_log
@@ -58,7 +59,7 @@ def endpoint():
 
 @bp.route(PATH, methods=["OPTIONS"], provide_automatic_options=False)
 def preflight():
-    response = Response(status=204, headers={"Allow": protocol.ALLOWED_METHODS})
+    response = Response(status=204, headers={"Allow": ALLOWED_METHODS})
     del response.headers["Content-Type"]  # no body, so no type
     return response
 
@@ -66,13 +67,13 @@ def preflight():
 def description_or_page() -> Response | str:
     """GET /sparql alone: the query page for browsers, the Service Description for everyone else."""
     choices = GRAPH_FORMATS + DATASET_FORMATS + (by_name("html"),)
-    fmt = protocol.choose_format(choices, request.headers.get("Accept"), request.args.getlist("format"),
+    fmt = choose_format(choices, request.headers.get("Accept"), request.args.getlist("format"),
                                  "the service description")
     if fmt.name == "html":
         return query_page()
     triples = service_description(get_store(), url_for(".endpoint", _external=True),
                                   request.host_url.rstrip("/") + VOID_PATH)
-    return Response(protocol.serialize_triples(triples, fmt), content_type=fmt.content_type)
+    return Response(serialize_rdf(triples, fmt), content_type=fmt.content_type)
 
 
 def query_page() -> str:
@@ -100,11 +101,6 @@ def plain(message: str, status: int, headers: dict | None = None) -> Response:
                     content_type="text/plain; charset=utf-8")
 
 
-@bp.errorhandler(protocol.ProtocolError)
-def protocol_error(error: protocol.ProtocolError) -> Response:
-    return plain(error.message, error.status, error.headers)
-
-
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
     # Werkzeug's own errors (413 body too large, a 500) as plain text, never an HTML debug page.
@@ -116,7 +112,7 @@ def unrouted_method():
     """Methods no route takes (TRACE, PROPFIND…) fail routing before any view; answer them plainly too."""
     if request.path == PATH and isinstance(request.routing_exception, MethodNotAllowed):
         return plain(f"Method {request.method} not allowed; use GET or POST.", 405,
-                     {"Allow": protocol.ALLOWED_METHODS})
+                     {"Allow": ALLOWED_METHODS})
     return None
 
 

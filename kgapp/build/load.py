@@ -1,0 +1,67 @@
+"""Turn parsed source files into the rdflib graphs that pyshacl and the reasoner read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kgapp.namespaces import DEFAULT_BASE_IRI
+from kgapp.sources import SourceFile, parse_quads
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class _Terms:
+    """Converts Oxigraph terms to rdflib terms, sharing one object per IRI (files repeat IRIs a lot)."""
+
+    def __init__(self):
+        self.iris: dict[str, URIRef] = {}
+
+    def __call__(self, term):
+        if isinstance(term, ox.NamedNode):
+            iri = self.iris.get(term.value)
+            if iri is None:
+                iri = self.iris[term.value] = URIRef(term.value)
+            return iri
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=self(term.datatype))
+
+
+def to_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:
+    """Add the quads' triples to an rdflib graph (new if not given), for pyshacl and the reasoner."""
+    graph = Graph() if graph is None else graph
+    add, term = graph.add, _Terms()
+    for q in quads:
+        add((term(q.subject), term(q.predicate), term(q.object)))
+    return graph
+
+
+def load_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
+                 progress: Callable[[str], None] | None = None) -> dict[str, Graph]:
+    """The triples of each role ("ontology", "shapes", "data") as one rdflib graph each.
+
+    The store does not need these: it bulk-loads the files natively (kgapp.store.writer).
+    """
+    graphs: dict[str, Graph] = {}
+    for source in sources:
+        graph = graphs.setdefault(source.role, Graph())
+        before = len(graph)
+        to_graph(parse_quads(source, ox.NamedNode(str(source.graph)), base_iri), graph)
+        if progress:
+            progress(f"loaded {source.path.name}: {len(graph) - before} new triples → <{source.graph}>")
+    return graphs
+
+
+def subjects_by_source(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI) -> dict[str, set[str]]:
+    """For each subject IRI or blank node id, the names of the files stating something about it."""
+    index: dict[str, set[str]] = {}
+    for source in sources:
+        for q in parse_quads(source, ox.NamedNode(str(source.graph)), base_iri):
+            index.setdefault(q.subject.value, set()).add(source.path.name)
+    return index

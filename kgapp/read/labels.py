@@ -1,0 +1,73 @@
+"""Human names for IRIs: labels from the graph, CURIEs as fallback, and which IRIs may be queried or linked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from kgapp.namespaces import curie, sparql_prologue
+
+MAX_IRI_LENGTH = 2048
+# Characters SPARQL forbids inside <…>; checking them keeps user input from escaping the IRI literal.
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*$")
+# skos:prefLabel for concepts, rdfs:label for other nodes, dcterms:title for sources.
+_LABELS = sparql_prologue() + """
+SELECT ?x ?label ?notation WHERE {
+  VALUES ?x { %s }
+  OPTIONAL { ?x skos:prefLabel ?pl FILTER(LANG(?pl) IN ("en", "")) }
+  OPTIONAL { ?x rdfs:label ?rl FILTER(LANG(?rl) IN ("en", "")) }
+  OPTIONAL { ?x dcterms:title ?dt }
+  OPTIONAL { ?x skos:notation ?notation }
+  BIND(COALESCE(?pl, ?rl, ?dt) AS ?label)
+}"""
+
+
+def valid_iri(iri: str | None) -> bool:
+    """True for an absolute IRI that is safe to put between < > in a SPARQL query."""
+    if not iri or len(iri) > MAX_IRI_LENGTH or not _IRI.match(iri):
+        return False
+    try:
+        ox.NamedNode(iri)  # Oxigraph's own check catches the rest (e.g. a malformed %-escape), found by fuzzing
+    except ValueError:
+        return False
+    return True
+
+
+def is_web_iri(iri: str) -> bool:
+    """Only http(s) IRIs may become links: a javascript: or data: IRI in the data must stay text."""
+    return iri.startswith(("http://", "https://"))
+
+
+def display(label: str | None, notation: str | None) -> str:
+    """A code reads best as its notation followed by its label (``64868 Facial–hypoglossal …``)."""
+    if label and notation and notation not in label:
+        return f"{notation} {label}"
+    return label or notation or ""
+
+
+def labels(store, iris: Iterable[str]) -> dict[str, str]:
+    """Display names for ``iris`` (those without a label in the graph get their CURIE)."""
+    wanted = sorted({i for i in iris if valid_iri(i)})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start:start + 200]
+        values = " ".join(f"<{i}>" for i in chunk)
+        for row in store.query(_LABELS % values):
+            iri = row["x"].value
+            label, notation = row["label"], row["notation"]
+            name = display(label.value if label else None, notation.value if notation else None)
+            if name and (iri not in found or len(name) > len(found[iri])):
+                found[iri] = name
+    return {i: found.get(i) or curie(i) for i in wanted}
+
+
+def page_path(iri: str, base_iri: str) -> str | None:
+    """Where this host serves the page of ``iri``: /id/… under the instance base, else /resource?iri=…."""
+    if not is_web_iri(iri):
+        return None
+    if iri.startswith(base_iri) and len(iri) > len(base_iri):
+        return "/id/" + quote(iri[len(base_iri):], safe="/:@!$&'()*+,;=-._~")
+    return "/resource?iri=" + quote(iri, safe="")

@@ -1,0 +1,106 @@
+"""Run a checked query and write its answer: the format the client may have, cut at the row cap.
+
+Decisions the specifications leave open:
+- ASK results are offered as JSON and XML only: SPARQL 1.1 CSV/TSV defines no boolean form, so
+  ``Accept: text/csv`` for an ASK is answered 406 rather than with an ad-hoc body.
+- A CONSTRUCT/DESCRIBE graph is also offered as TriG and N-Quads (its triples in the default graph),
+  after the triple formats, so a dataset-minded client is not refused a valid answer.
+- ``format=`` may be repeated and may hold a name (json, turtle…) or a media type, as SPARQLWrapper
+  sends both; the first value kgapp knows decides, and ``json``/``xml`` mean JSON-LD/RDF/XML for graphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from kgapp.errors import KgappError, ProtocolError
+from kgapp.formats import (
+    DATASET_FORMATS,
+    FORMATS,
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    best_format,
+    by_name,
+)
+from kgapp.sparql.request import QueryRequest
+from kgapp.sparql.results import Written, write_result
+from kgapp.sparql_text import check_query
+
+_GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "xml"}
+
+
+def run_query(store, text: str, default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None):
+    """Run one checked query: the single place every endpoint query passes (in a worker process, see
+    kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``)."""
+    check_query(text)
+    try:
+        return store.query(text, default_graphs=None if default_graphs is None else list(default_graphs),
+                           named_graphs=None if named_graphs is None else list(named_graphs))
+    except KgappError:
+        raise
+    except SyntaxError as e:
+        raise ProtocolError(400, f"Malformed query: {e}") from None
+    except RuntimeError as e:  # e.g. a call to a function Oxigraph does not know
+        raise ProtocolError(400, f"Query evaluation failed: {e}") from None
+
+
+def offered(result) -> tuple[Format, ...]:
+    """The formats a result can be written in, the server's preference first."""
+    if isinstance(result, ox.QueryBoolean):
+        return tuple(f for f in RESULT_FORMATS if f.name in ("json", "xml"))
+    if isinstance(result, ox.QuerySolutions):
+        return RESULT_FORMATS
+    return GRAPH_FORMATS + DATASET_FORMATS
+
+
+def _named(value: str) -> Format | None:
+    return by_name(value) or next((f for f in FORMATS if value.strip().lower() in (f.media_type,) + f.aliases),
+                                  None)
+
+
+def choose_format(choices: tuple[Format, ...], accept: str | None, format_values: Sequence[str] = (),
+                  what: str = "this result") -> Format:
+    """The format to answer in: the first known ``format=`` value, else content negotiation; 406 if none."""
+    for value in format_values:
+        fmt = _named(value)
+        if fmt is None:
+            continue
+        if fmt not in choices and fmt.name in _GRAPH_TWINS:
+            fmt = by_name(_GRAPH_TWINS[fmt.name])
+        if fmt in choices:
+            return fmt
+        raise ProtocolError(406, f"format={value} is not offered for {what}. {describe(choices)}")
+    if format_values:
+        raise ProtocolError(406, f"Unknown format={format_values[0]}. {describe(choices)}")
+    fmt = best_format(accept, choices)
+    if fmt is None:
+        raise ProtocolError(406, f"None of the media types in Accept: {accept} is offered for {what}. "
+                                 f"{describe(choices)}")
+    return fmt
+
+
+def describe(choices: tuple[Format, ...]) -> str:
+    return ("Offered: " + ", ".join(f.media_type for f in choices)
+            + " (or format=" + ", ".join(f.name for f in choices) + ").")
+
+
+def result_kind(result) -> str:
+    if isinstance(result, ox.QueryBoolean):
+        return "an ASK result"
+    return "a SELECT result" if isinstance(result, ox.QuerySolutions) else "a CONSTRUCT/DESCRIBE result"
+
+
+def answer(store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
+    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows."""
+    result = run_query(store, request.text, request.default_graphs, request.named_graphs)
+    fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
+    try:
+        return fmt, write_result(result, fmt, max_rows)  # lazy results: evaluation errors surface here
+    except KgappError:
+        raise
+    except RuntimeError as e:
+        raise ProtocolError(400, f"Query evaluation failed: {e}") from None

@@ -1,0 +1,223 @@
+"""Endpoint queries in worker processes: a time limit that really stops the work, and bounded concurrency.
+
+Oxigraph cannot cancel a query, so an embedded store is queried in a small pool of worker processes
+(forkserver context: forking a threaded server is unsafe; a forkserver that has already imported
+pyoxigraph starts a worker in milliseconds). Each worker opens the app's build read-only itself. The
+request thread sends one job as JSON bytes over a pipe and waits at most ``query_timeout`` for the
+answer (a JSON header, then the serialised body as raw bytes: no term objects are pickled); on timeout
+the worker is killed, which frees its CPU at once, and is replaced lazily. A semaphore of
+``max_concurrent_queries`` slots sits in front: a request waits for a slot at most ``query_timeout``,
+then gets 503 rather than queueing without bound. Any other store (a remote one) is queried in the
+request thread; its own HTTP timeout bounds the work.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import multiprocessing
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from kgapp.config import Config
+from kgapp.errors import KgappError, ProtocolError
+from kgapp.sparql.answer import answer
+from kgapp.sparql.request import QueryRequest
+from kgapp.sparql_text import check_query
+from kgapp.store.base import Store
+from kgapp.store.embedded import EmbeddedStore
+
+log = logging.getLogger("kgapp.executor")
+_CONTEXT = multiprocessing.get_context("forkserver")
+# What the forkserver imports once, so a worker forked from it starts in milliseconds.
+_CONTEXT.set_forkserver_preload(["kgapp.sparql.executor"])
+_EXECUTORS: weakref.WeakSet[QueryExecutor] = weakref.WeakSet()
+RETRY_AFTER = "5"
+
+
+@dataclass(frozen=True)
+class Answer:
+    content_type: str
+    body: bytes
+    rows: int
+    truncated: bool
+
+
+# -- the worker process ----------------------------------------------------------------------------
+
+def _error(status: int, message: str, headers: dict | None = None) -> bytes:
+    return json.dumps({"status": status, "message": message, "headers": headers or {}}).encode()
+
+
+def _worker(conn, build: str) -> None:
+    """Answer jobs until the app closes the pipe; a store that will not open is reported per job."""
+    try:
+        store, failure = EmbeddedStore.open_build(Path(build)), None
+    except Exception as e:  # noqa: BLE001 - reported to the request, which answers 503
+        store, failure = None, f"The store cannot be opened: {e}"
+    while True:
+        try:
+            job = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return  # the app went away
+        if store is None:
+            conn.send_bytes(_error(503, failure))
+            continue
+        header, body = _answer(store, job)
+        conn.send_bytes(header)
+        if body is not None:
+            conn.send_bytes(body)
+
+
+def _answer(store, job: dict) -> tuple[bytes, bytes | None]:
+    """The JSON header and (on success) the serialised body of one job."""
+    request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]),
+                                    tuple(job["formats"]))
+    try:
+        fmt, written = answer(store, request, job["accept"], job["max_rows"])
+    except KgappError as e:
+        return _error(e.status, e.message, e.headers), None
+    except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients
+        log.exception("query failed unexpectedly")
+        return _error(500, "The query failed inside the server."), None
+    header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated}
+    return json.dumps(header).encode(), written.body
+
+
+def _tuple(value) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+# -- the pool, on the app side ---------------------------------------------------------------------
+
+class _Process:
+    def __init__(self, build: Path):
+        self.conn, child = _CONTEXT.Pipe(duplex=True)
+        self.process = _CONTEXT.Process(target=_worker, args=(child, str(build)),
+                                        name="kgapp-query-worker", daemon=True)
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryExecutor:
+    """Runs endpoint queries with the app's limits; ``close()`` ends its worker processes."""
+
+    def __init__(self, store: Store, config: Config):
+        self.store = store
+        self.timeout = config.query_timeout
+        self.max_rows = config.max_rows
+        self.slots = threading.BoundedSemaphore(config.max_concurrent_queries)
+        # The hook for other stores: only an embedded one is queried out of process; a remote store is
+        # queried in the request thread, bounded by its own HTTP timeout.
+        self.pooled = store.folder is not None
+        self.queue_wait = config.query_timeout  # how long a request may wait for a free slot
+        self._idle: list[_Process] = []
+        self._busy: set[_Process] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        _EXECUTORS.add(self)
+
+    def run(self, request: QueryRequest, accept: str | None) -> Answer:
+        """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool."""
+        check_query(request.text)  # updates and SERVICE are refused without using a worker
+        if not self.slots.acquire(timeout=self.queue_wait):
+            raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
+                                         {"Retry-After": RETRY_AFTER})
+        try:
+            return self._pooled(request, accept) if self.pooled else self._in_thread(request, accept)
+        finally:
+            self.slots.release()
+
+    def warm(self) -> None:
+        """Start one worker in the background, so that the first query does not wait for it."""
+        if self.pooled:
+            threading.Thread(target=lambda: self._checkin(self._new_worker()), name="kgapp-warm", daemon=True).start()
+
+    def _new_worker(self) -> _Process:
+        return _Process(self.store.folder)
+
+    def _in_thread(self, request: QueryRequest, accept: str | None) -> Answer:
+        fmt, written = answer(self.store, request, accept, self.max_rows)
+        return Answer(fmt.content_type, written.body, written.rows, written.truncated)
+
+    def _pooled(self, request: QueryRequest, accept: str | None) -> Answer:
+        worker = self._checkout()
+        job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
+               "formats": request.formats, "accept": accept, "max_rows": self.max_rows}
+        try:
+            worker.conn.send_bytes(json.dumps(job).encode())
+            if not worker.conn.poll(self.timeout):
+                raise TimeoutError
+            header = json.loads(worker.conn.recv_bytes())
+            body = worker.conn.recv_bytes() if header["status"] == 200 else b""
+        except TimeoutError:
+            self._discard(worker)
+            raise ProtocolError(503, f"The query took longer than the {self.timeout:g} s this endpoint "
+                                              "allows and was stopped. Narrow it down (LIMIT, more specific "
+                                              "patterns) and try again.", {"Retry-After": RETRY_AFTER}) from None
+        except (EOFError, OSError):
+            self._discard(worker)  # killed by close(), or died: its replacement starts on demand
+            raise ProtocolError(503, "The query worker stopped before answering; try again.",
+                                         {"Retry-After": RETRY_AFTER}) from None
+        self._checkin(worker)
+        if header["status"] != 200:
+            raise ProtocolError(header["status"], header["message"], header["headers"])
+        return Answer(header["type"], body, header["rows"], header["truncated"])
+
+    def _checkout(self) -> _Process:
+        with self._lock:
+            if self._closed:
+                raise ProtocolError(503, "The endpoint is shutting down.", {"Retry-After": RETRY_AFTER})
+            worker = self._idle.pop() if self._idle else None
+        if worker is None or not worker.process.is_alive():
+            if worker is not None:
+                worker.stop()
+            worker = self._new_worker()
+        with self._lock:
+            self._busy.add(worker)
+        return worker
+
+    def _checkin(self, worker: _Process) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            if not self._closed:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def _discard(self, worker: _Process) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+        worker.stop()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        with self._lock:
+            workers = self._idle + list(self._busy)
+        return [w.process.pid for w in workers if w.process.is_alive()]
+
+    def close(self) -> None:
+        """Kill every worker; later queries get 503. Safe to call more than once."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            busy = list(self._busy)
+        for worker in idle:
+            worker.stop()
+        for worker in busy:
+            # Its request thread is waiting on the pipe: killing wakes it (EOF) and it cleans up.
+            worker.process.kill()
+
+
+@atexit.register
+def _close_all() -> None:
+    for executor in list(_EXECUTORS):
+        executor.close()

@@ -1,0 +1,100 @@
+"""Query results written natively by Oxigraph and cut at a row cap, without Python objects per solution.
+
+How a SELECT result is cut: Oxigraph writes it as SPARQL TSV, which has exactly one line per solution
+(newlines inside literals are escaped), into a writer that counts newlines and stops the serialiser
+(and so the lazy evaluation) once ``max_rows`` solutions are in. When the client asked for TSV and
+nothing was cut, those bytes are the answer; otherwise Oxigraph parses the kept TSV back and writes the
+asked format. Every step stays in Rust: a normal-size result costs one extra native pass, a huge one
+never gets built beyond the cap. CONSTRUCT/DESCRIBE results already arrive as Python triples, so they
+are simply taken up to the cap. ASK results are one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+
+import pyoxigraph as ox
+
+from kgapp.formats import Format, serialize_rdf
+
+TSV = ox.QueryResultsFormat.TSV
+
+
+@dataclass(frozen=True)
+class Written:
+    body: bytes
+    rows: int  # solutions or triples written (1 for ASK)
+    truncated: bool  # more rows existed than were written
+
+
+class _RowCapReached(Exception):
+    """Raised inside the writer to stop Oxigraph's serialiser once the cap is reached."""
+
+
+class _LineCap:
+    """A binary write target keeping whole lines up to ``lines``; one more line stops the serialiser."""
+
+    def __init__(self, lines: int):
+        self.limit = lines
+        self.lines = 0
+        self.parts: list[bytes] = []
+        self.truncated = False
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        newlines = data.count(b"\n")
+        if self.lines + newlines > self.limit:
+            end = -1
+            for _ in range(self.limit - self.lines):
+                end = data.index(b"\n", end + 1)
+            self.parts.append(data[:end + 1])
+            self.lines = self.limit
+            self.truncated = True
+            raise _RowCapReached()
+        self.parts.append(data)
+        self.lines += newlines
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Written:
+    """A SELECT result in ``fmt``, at most ``max_rows`` solutions."""
+    sink = _LineCap(max_rows + 1)  # the header line, then one line per solution
+    try:
+        result.serialize(sink, TSV)
+    except (OSError, _RowCapReached):
+        if not sink.truncated:  # a real I/O error, not our stop signal
+            raise
+    tsv = sink.getvalue()
+    rows = max(sink.lines - 1, 0)
+    if fmt.ox_results == TSV and not sink.truncated:
+        return Written(tsv, rows, False)
+    kept = ox.parse_query_results(tsv, TSV)
+    return Written(kept.serialize(format=fmt.ox_results), rows, sink.truncated)
+
+
+def write_boolean(result: ox.QueryBoolean, fmt: Format) -> Written:
+    return Written(result.serialize(format=fmt.ox_results), 1, False)
+
+
+def write_triples(triples, fmt: Format, max_rows: int) -> Written:
+    """Triples (any iterable of ``ox.Triple``) in an RDF format, at most ``max_rows`` of them."""
+    kept = list(islice(triples, max_rows + 1))
+    truncated = len(kept) > max_rows
+    triples = kept[:max_rows]
+    return Written(serialize_rdf(triples, fmt), len(triples), truncated)
+
+
+def write_result(result, fmt: Format, max_rows: int) -> Written:
+    """Any query result (solutions, boolean, triples) in ``fmt``, cut at ``max_rows``."""
+    if isinstance(result, ox.QueryBoolean):
+        return write_boolean(result, fmt)
+    if isinstance(result, ox.QuerySolutions):
+        return write_solutions(result, fmt, max_rows)
+    return write_triples(result, fmt, max_rows)

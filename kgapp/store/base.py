@@ -1,0 +1,60 @@
+"""The store interface every surface reads through, and the errors a store raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
+
+import pyoxigraph as ox
+
+from kgapp.errors import KgappError
+
+T = TypeVar("T")
+
+
+class StoreError(KgappError):
+    """The store failed to answer (500 unless a subclass says otherwise)."""
+
+
+class StoreUnavailable(StoreError):
+    """There is no complete build to serve (never built, or the server holds none)."""
+
+    status = 503
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A complete kgapp build, read-only: its default graph is the merge of all its named graphs."""
+
+    # The build's manifest (id, graphs and their counts, statistics, sources).
+    manifest: dict
+    # The local build folder when the build is on this machine (queries may then run in worker
+    # processes that open it themselves, exports are cached in it); None for a remote server.
+    folder: Path | None
+    # The build's full-text index (kgapp.store.search_index), or None.
+    search_index: Path | None
+    # Values derived from this (immutable) build, computed once per opened store.
+    memo: dict
+
+    def query(self, sparql: str, *, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, base_iri: str | None = None,
+              prefixes: dict[str, str] | None = None) -> Any: ...
+
+    def named_graphs(self) -> list[str]: ...
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]: ...
+
+    def dump(self, output: BinaryIO, fmt: ox.RdfFormat, graph: str | None = None,
+             prefixes: dict[str, str] | None = None) -> None: ...
+
+    @property
+    def triple_count(self) -> int: ...
+
+
+def memoised(store: Store, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per opened store (builds never change, so neither does the value)."""
+    if key not in store.memo:
+        store.memo[key] = compute()
+    return store.memo[key]
+

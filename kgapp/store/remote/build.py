@@ -1,0 +1,127 @@
+"""Write a validated, reasoned build to a SPARQL server: upload into staging graphs, then swap them in with one update.
+
+The graphs are first assembled in a temporary embedded store by the very code that fills a local
+build, so the server receives exactly the graphs (and the union) an embedded build would hold.
+Uploads are standard SPARQL Update (kgapp.store.remote.upload). Nothing the previous build serves is
+touched until the swap: one update request of ``DROP SILENT GRAPH g; MOVE SILENT staging TO g`` per
+graph, then the stale graphs and the manifest. How atomic that one request is depends on the server
+(Virtuoso runs it operation by operation: for the length of the swap a reader may see some graphs
+new and some old). Only graphs named in the previous manifest or under ``…/graph/_kgapp/`` are ever
+dropped; a failed build removes its staging graphs, or leaves them listed for the next build to remove.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+import pyoxigraph as ox
+
+from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
+from kgapp.store.remote.store import (
+    MANIFEST_GRAPH,
+    MANIFEST_PROPERTY,
+    NO_GRAPH,
+    PENDING_GRAPH,
+    RESERVED,
+    UNION_GRAPH,
+    read_manifest,
+)
+from kgapp.store.remote.upload import upload
+from kgapp.store.spec import RemoteSpec
+from kgapp.store.stats import compute as compute_stats
+from kgapp.store.writer import fill
+
+UPDATE_TIMEOUT = 600.0
+STAGED = PENDING_GRAPH + "#staging"
+
+
+def write_remote_build(spec: RemoteSpec, files: Iterable, graphs: Iterable, manifest: dict, base_iri: str,
+                       progress: Callable[[str], None] | None = None) -> dict:
+    """Upload a build to the server and make it the one served; returns its manifest."""
+    say = progress or (lambda _msg: None)
+    client = SparqlClient(spec, UPDATE_TIMEOUT)
+    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="kgapp-remote-") as folder:
+        store = ox.Store(folder)
+        try:
+            counts, distinct = fill(store, files, graphs, base_iri)
+            previous = read_manifest(client)
+            _drop_leftovers(client)
+            sources = list(counts) + [UNION_GRAPH]
+            staging = {g: f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(sources)}
+            client.update("INSERT DATA { GRAPH <%s> { %s } }" % (PENDING_GRAPH, " ".join(
+                f"<{s}> <{STAGED}> {ox.Literal(build_id)} ." for s in staging.values())))
+            try:
+                say(f"uploading {sum(counts.values()) + distinct} quads to {spec.update_url}")
+                upload(client, store, staging)
+                _verify(client, staging, {**counts, UNION_GRAPH: distinct})
+                final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
+                         "stats": compute_stats(store),  # so pages never scan the server for counts
+                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
+                stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
+                say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
+                _swap(client, _swap_ops(staging, stale, final), say)
+            except BaseException:
+                _drop_staging(client, staging, say)
+                raise
+        finally:
+            store = None  # closes RocksDB before the folder is removed
+    return final
+
+
+def _verify(client: SparqlClient, staging: dict[str, str], expected: dict[str, int]) -> None:
+    """Every staging graph holds exactly what was sent: a server that drops data silently fails the build."""
+    params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", s) for s in staging.values()]
+    got = {r["g"].value: int(r["n"].value) for r in client.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, graph=False)}
+    for source, target in staging.items():
+        if got.get(target, 0) != expected[source]:
+            raise RemoteQueryError(f"the server holds {got.get(target, 0)} of the {expected[source]} triples "
+                                   f"uploaded for <{source}>; nothing was swapped in")
+
+
+def _swap(client: SparqlClient, ops: list[str], say: Callable[[str], None]) -> None:
+    """All operations in one request; if the server refuses one that big, one request per graph.
+
+    Virtuoso logs a request as one transaction and aborts it above ``TransactionAfterImageLimit``
+    (50 MB by default, a few hundred thousand moved triples). Graph by graph the window in which
+    readers see a mix of old and new graphs is longer, and the manifest still comes last.
+    """
+    try:
+        client.update(" ;\n".join(ops))
+    except RemoteQueryError as e:
+        say(f"the server refused the swap as one request ({e}); swapping graph by graph "
+            "(raise Virtuoso's TransactionAfterImageLimit to keep it one request)")
+        for op in ops:
+            client.update(op)
+
+
+def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict) -> list[str]:
+    ops = [f"DROP SILENT GRAPH <{g}> ; MOVE SILENT <{s}> TO <{g}>" for g, s in staging.items()]
+    ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
+    literal = ox.Literal(json.dumps(manifest, sort_keys=True))
+    ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
+            f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}",
+            f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]
+    return ops
+
+
+def _drop_leftovers(client: SparqlClient) -> None:
+    """Staging graphs of builds that died before cleaning up (they were listed before any upload)."""
+    rows = client.query(f"SELECT ?s WHERE {{ ?s <{STAGED}> ?b }}",
+                        [("default-graph-uri", PENDING_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False)
+    left = [r["s"].value for r in rows if r["s"].value.startswith(RESERVED + "staging/")]
+    if left:
+        client.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in left] + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]))
+
+
+def _drop_staging(client: SparqlClient, staging: dict[str, str], say: Callable[[str], None]) -> None:
+    try:
+        client.update(" ;\n".join([f"DROP SILENT GRAPH <{s}>" for s in staging.values()]
+                                  + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]), timeout=30)
+    except (RemoteStoreError, RemoteQueryError) as e:
+        say(f"could not remove the staging graphs ({e}); the next build will")

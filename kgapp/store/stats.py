@@ -1,0 +1,38 @@
+"""Counts of a built store (triples, classes, properties, graphs, instance folders), computed once.
+
+Pages, VoID and exports show these; on a million triples each is a full scan (seconds), so the
+build computes them into the manifest and readers take them from there. A store without them
+(an older build, a remote server) gets them computed on first use and kept for its lifetime.
+"""
+
+from __future__ import annotations
+
+from kgapp.store.base import Store, memoised
+
+
+def _rows(store, query: str) -> dict[str, int]:
+    return {r["k"].value: int(r["n"].value) for r in store.query(query)}
+
+
+def compute(store) -> dict:
+    """The statistics of ``store`` (anything with a SPARQL ``query`` method over the default graph)."""
+    typed = [r["s"].value for r in store.query("SELECT DISTINCT ?s WHERE { ?s a ?c FILTER isIRI(?s) }")]
+    return {
+        "triples": int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value),
+        # entities: named, typed resources (VoID's described entities); every kgapp node has a type
+        "entities": len(typed),
+        "classes": _rows(store, "SELECT (?c AS ?k) (COUNT(DISTINCT ?s) AS ?n) "
+                                "WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c"),
+        # VoID counts every class, also those whose only instances are blank nodes (SHACL results)
+        "distinct_classes": int(next(iter(store.query(
+            "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }")))["n"].value),
+        "properties": _rows(store, "SELECT (?p AS ?k) (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
+        "graphs": _rows(store, "SELECT (?g AS ?k) (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+        "instance_folders": sorted({iri.rpartition("/")[0] + "/" for iri in typed}),
+    }
+
+
+def stats(store: Store) -> dict:
+    """The store's statistics: from its manifest when the build recorded them, else computed once."""
+    recorded = store.manifest.get("stats")
+    return recorded if recorded else memoised(store, "stats", lambda: compute(store))

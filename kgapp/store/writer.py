@@ -1,0 +1,160 @@
+"""Write a build: a new folder beside the old ones, its manifest last, then the `current` link moved atomically.
+
+Layout under the store root::
+
+    current -> builds/20261123T101500-ab12cd34     (symlink, swapped atomically)
+    builds/<id>/oxigraph/                          (RocksDB files)
+    builds/<id>/search.sqlite                      (full-text index)
+    builds/<id>/manifest.json                      (written last: a build without it is incomplete)
+
+Every graph is stored as a named graph (its provenance) and, deduplicated, in the default graph.
+Oxigraph's "default graph as union" mode returns a triple once per graph holding it, so COUNTs
+would change whenever two sources agree; a materialised union is an RDF merge, and faster to query.
+
+A crash or a rejected build leaves the previous store serving untouched. Old builds are pruned,
+keeping a few for processes still reading them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kgapp.namespaces import DEFAULT_BASE_IRI
+from kgapp.sources import SourceFile, parse_quads
+from kgapp.store.embedded import MANIFEST, current_build
+from kgapp.store.search_index import index_rows, write_index
+from kgapp.store.stats import compute as compute_stats
+
+KEEP_BUILDS = 3
+
+
+# -- rdflib ↔ pyoxigraph terms -------------------------------------------------------------------
+
+def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
+    g = ox.NamedNode(name)
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
+                manifest: dict, base_iri: str = DEFAULT_BASE_IRI) -> Path:
+    """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
+    (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
+    root = Path(root)
+    builds = root / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    folder = builds / build_id
+    folder.mkdir()
+    store = ox.Store(str(folder / "oxigraph"))
+    try:
+        counts, distinct = fill(store, files, graphs, base_iri)
+        summary = compute_stats(store)
+        write_index(folder, index_rows(store))
+    except BaseException:
+        store = None
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
+    manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": summary,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
+    _point_current(root, folder)
+    prune(root)
+    return folder
+
+
+def fill(store: ox.Store, files, graphs, base_iri: str) -> tuple[dict[str, int], int]:
+    """Load everything twice: into its named graph (provenance) and into the default graph.
+
+    A store holds a set of quads, so loading every graph into the default graph too makes it the
+    deduplicated merge without any Python-side bookkeeping.
+    """
+    default = ox.DefaultGraph()
+    for source in files:
+        name = str(source.graph)
+        if base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not _may_have_blank_nodes(source.path):
+            for target in (ox.NamedNode(name), default):
+                store.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
+        else:
+            quads = parse_quads(source, ox.NamedNode(name), base_iri)
+            store.bulk_extend(quads)
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    for name, graph in graphs:
+        quads = list(graph_quads(graph, name))  # converted once, loaded into both graphs
+        store.bulk_extend(quads)
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    store.flush()
+    counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in
+              dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs])}
+    return counts, _count(store, "?s ?p ?o")
+
+
+def _may_have_blank_nodes(path: Path) -> bool:
+    """Loading a file twice natively would give its blank nodes different ids in its named graph and
+    in the default graph; such files take the one-parse path instead. "_:", "[" and "(" are the only
+    ways to write a blank node in Turtle or N-Triples, and a false alarm only costs speed."""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            if b"_:" in chunk or b"[" in chunk or b"(" in chunk:
+                return True
+    return False
+
+
+def _count(store: ox.Store, pattern: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))["n"].value)
+
+
+def _point_current(root: Path, folder: Path) -> None:
+    link = root / "current"
+    tmp = root / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(os.path.relpath(folder, root), tmp)
+    os.replace(tmp, link)  # atomic on POSIX: readers see the old build or the new one, never neither
+
+
+def prune(root: Path, keep: int = KEEP_BUILDS) -> None:
+    """Remove builds beyond the newest ``keep`` complete ones, and any incomplete leftovers."""
+    builds = Path(root) / "builds"
+    if not builds.is_dir():
+        return
+    current = current_build(root)
+    complete = sorted((d for d in builds.iterdir() if (d / MANIFEST).is_file()), reverse=True)
+    for d in builds.iterdir():
+        if d == current or not d.is_dir():
+            continue
+        if d not in complete[:keep] and (d in complete or _older_than(d, 3600)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False

@@ -1,0 +1,53 @@
+"""The Flask app factory: one read-only store per app, one blueprint per surface, one error path."""
+
+from __future__ import annotations
+
+import weakref
+
+from flask import Flask, Response
+
+from kgapp.config import Config
+from kgapp.errors import KgappError
+from kgapp.sparql.executor import QueryExecutor
+from kgapp.store import open_store
+from kgapp.web import export, health, pages, security, sparql
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the web app over a built store; raises StoreUnavailable if there is none (run `kgapp build`).
+
+    Only a complete build is ever opened (see kgapp.store.writer), and the app keeps that build for
+    its lifetime: a later `kgapp build` swaps `current` for the next app, never under this one.
+    """
+    cfg = config if isinstance(config, Config) else Config.from_mapping(config)
+    app = Flask(__name__)
+    app.config["KGAPP"] = cfg
+    app.config["TESTING"] = cfg.testing
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_query_length * 4 + 4096
+    app.json.sort_keys = False
+    store = open_store(cfg.store, timeout=cfg.query_timeout)
+    app.extensions["kgapp.store"] = store
+    executor = QueryExecutor(store, cfg)  # workers start on the first query, so startup stays fast
+    app.extensions["kgapp.executor"] = executor
+    weakref.finalize(app, executor.close)
+    if not cfg.testing:
+        executor.warm()
+
+    security.init_app(app)
+    app.register_error_handler(KgappError, plain_error)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(export.bp)
+    return app
+
+
+def plain_error(error: KgappError) -> Response:
+    """Every refusal, from any layer on any route: its status, its headers, one plain line, no traceback."""
+    return Response(error.message.rstrip("\n") + "\n", status=error.status, headers=error.headers,
+                    content_type="text/plain; charset=utf-8")
+
+
+def close_app(app: Flask) -> None:
+    """Stop the app's query workers (also done when the app is collected and at exit)."""
+    app.extensions["kgapp.executor"].close()
