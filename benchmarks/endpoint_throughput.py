@@ -20,7 +20,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from ports import free_port  # noqa: E402  (the test suite's helper)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(tempfile.gettempdir()) / "kgapp-bench-rdflib-endpoint"
@@ -59,12 +61,6 @@ def mix(notations: list[str], kind: str = "all") -> list[tuple[str, str]]:
 
 
 # -- servers -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def wait_http(url: str, seconds: float = 120) -> None:
     deadline = time.time() + seconds
@@ -120,7 +116,6 @@ def start_virtuoso(nt: Path, work: Path):
     """A throwaway Virtuoso with the triples bulk-loaded into one graph; None if it cannot be had here."""
     if not shutil.which("virtuoso-t"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "virtuoso-opensource"], capture_output=True)
-    sys.path.insert(0, str(ROOT / "tests"))
     try:
         from virtuoso import Virtuoso  # the test suite's throwaway-server helper
     except ImportError:

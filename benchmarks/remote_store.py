@@ -24,7 +24,8 @@ import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from virtuoso import PASSWORD, USER, Virtuoso, free_port  # noqa: E402
+from ports import free_port  # noqa: E402
+from virtuoso import PASSWORD, USER, Virtuoso  # noqa: E402
 
 from kgapp.build.synth import code_notation  # noqa: E402
 from kgapp.store import open_store  # noqa: E402

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -51,12 +51,6 @@ def no_leaked_workers():
 @pytest.fixture()
 def client(app):
     return app.test_client()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:

@@ -20,6 +20,7 @@ def test_same_as_owlrl_on_the_shipped_data():
     assert len(fast) > 200
 
 
+@pytest.mark.slow  # owlrl alone takes about a minute here
 def test_same_as_owlrl_on_a_1000_code_synthetic_graph(tmp_path):
     """The slow half of this test is owlrl itself (about two minutes here)."""
     synthesize(1000, tmp_path / "data", seed=7)

@@ -102,9 +102,9 @@ def test_chromium_reports_no_violation_and_blocks_injected_script(browser, live_
     assert violations == []
 
     # The control: inline script injected into the page is refused, and the refusal is seen.
-    page.evaluate("""() => { const s = document.createElement('script');
-                             s.textContent = 'window.injected = true'; document.body.append(s); }""")
-    page.wait_for_timeout(200)
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text, timeout=5000):
+        page.evaluate("""() => { const s = document.createElement('script');
+                                 s.textContent = 'window.injected = true'; document.body.append(s); }""")
     assert page.evaluate("() => window.injected === undefined")
     assert any("Content Security Policy" in v for v in violations)
     context.close()

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from ports import free_port
 
 from kgapp.build import build
 from kgapp.config import Config

@@ -57,7 +57,7 @@ def test_credentials_come_from_the_environment_only(monkeypatch):
 
 def test_cli_never_prints_the_password(monkeypatch):
     """A server that is not there: the error names the URL, never the password."""
-    from virtuoso import free_port
+    from ports import free_port
 
     monkeypatch.setenv("KGAPP_STORE_USER", "kgapp")
     monkeypatch.setenv("KGAPP_STORE_PASSWORD", "s3cret-pw")

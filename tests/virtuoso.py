@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 BINARY = "virtuoso-t"
 USER, PASSWORD = "dba", "dba"  # a fresh database's administrator; the server only listens on loopback
@@ -47,12 +47,6 @@ ResultSetMaxRows = 10000000
 MaxQueryExecutionTime = 120
 MaxQueryCostEstimationTime = 0
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_virtuoso() -> str:
