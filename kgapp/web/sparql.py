@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -34,6 +34,17 @@ STARTER = """SELECT ?code ?notation ?label WHERE {
 }
 ORDER BY ?notation
 """
+ONTOLOGY_GRAPH = "https://w3id.org/kgapp/graph/ontology"
+# The ontology's own classes and properties with their labels: the query editor offers them as completions.
+VOCABULARY = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?iri (SAMPLE(?type) AS ?kind) (SAMPLE(?l) AS ?label) WHERE {{
+  GRAPH <{ONTOLOGY_GRAPH}> {{
+    ?iri a ?type . FILTER(isIRI(?iri) && ?type IN (owl:Class, rdf:Property, owl:ObjectProperty, owl:DatatypeProperty))
+    OPTIONAL {{ ?iri rdfs:label ?l FILTER(LANG(?l) = "" || LANGMATCHES(LANG(?l), "en")) }}
+  }}
+}} GROUP BY ?iri ORDER BY ?iri"""
 
 
 @bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
@@ -92,8 +103,25 @@ def query_page() -> str:
             "formats": {kind: [{"name": f.name, "extension": f.extension} for f in group] for kind, group in
                         (("results", RESULT_FORMATS), ("graph", GRAPH_FORMATS + DATASET_FORMATS))},
             "askFormats": ["json", "xml"],
+            "vocabulary": vocabulary(),
         },
     )
+
+
+def vocabulary() -> list[dict]:
+    """[{iri, kind: class|property, label}] from the ontology graph, read once per app (the store is read-only)."""
+    cached = current_app.extensions.get("kgapp.vocabulary")
+    if cached is None:
+        owl_class = "http://www.w3.org/2002/07/owl#Class"
+        try:
+            rows = get_store().query(VOCABULARY)
+            cached = [{"iri": row["iri"].value, "kind": "class" if row["kind"].value == owl_class else "property",
+                       "label": row["label"].value if row["label"] is not None else ""} for row in rows]
+        except Exception:  # a remote store that is down: the page still works, without term completion
+            log.warning("could not read the ontology's terms for the query editor", exc_info=True)
+            return []
+        current_app.extensions["kgapp.vocabulary"] = cached
+    return cached
 
 
 def plain(message: str, status: int, headers: dict | None = None) -> Response:
