@@ -5,7 +5,7 @@ axe compiles its message templates with ``new Function``, which kgapp's Content-
 ``a11y_page`` fixture (or ``a11y_context``) for the axe check, and the CSP-watching ``page`` fixture for
 functional tests. Usage from any browser test module::
 
-    from a11y import a11y_page, assert_no_serious_violations  # noqa: F401  (the fixture is imported)
+    from a11y import assert_no_serious_violations  # the a11y_page fixture comes from conftest
 
     def test_home_is_accessible(a11y_page, live_server):
         a11y_page.goto(live_server.url + "/")

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from a11y import a11y_page  # noqa: F401  (a fixture: axe-core checks in a CSP-free context)
 from ports import free_port
 
 from kgapp.build import build

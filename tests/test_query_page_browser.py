@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from a11y import assert_no_serious_violations
 
-from a11y import a11y_page, assert_no_serious_violations  # noqa: F401  (a11y_page is a fixture)
 from kgapp.queries import get_query
 
 pytestmark = pytest.mark.browser

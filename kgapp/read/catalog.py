@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kgapp.namespaces import KG, PREFIXES, VALIDATION_GRAPH, curie, sparql_prologue
+from kgapp.namespaces import KG, ONTOLOGY_GRAPH, PREFIXES, VALIDATION_GRAPH, curie, sparql_prologue
 from kgapp.read.labels import labels, valid_iri
+from kgapp.store.base import Store, memoised
 from kgapp.store.stats import stats
 
 P = sparql_prologue()
+
+_TERMS = P + f"""SELECT ?iri (SAMPLE(?type) AS ?kind) (SAMPLE(?l) AS ?label) WHERE {{
+  GRAPH <{ONTOLOGY_GRAPH}> {{
+    ?iri a ?type . FILTER(isIRI(?iri) && ?type IN (owl:Class, rdf:Property, owl:ObjectProperty, owl:DatatypeProperty))
+    OPTIONAL {{ ?iri rdfs:label ?l FILTER(LANG(?l) = "" || LANGMATCHES(LANG(?l), "en")) }}
+  }}
+}} GROUP BY ?iri ORDER BY ?iri"""
 
 
 @dataclass
@@ -89,3 +97,12 @@ def validation_report(store) -> tuple[bool | None, list[ValidationResult]]:
                                 names.get(val(r, "focus") or "", val(r, "focus") or ""), val(r, "msg") or "",
                                 val(r, "value"), val(r, "shape")) for r in rows]
     return conforms, results
+
+
+def ontology_terms(store: Store) -> list[dict[str, str]]:
+    """Every class and property of the ontology as {iri, kind: class|property, label}, read once per store."""
+    def read() -> list[dict[str, str]]:
+        owl_class = "http://www.w3.org/2002/07/owl#Class"
+        return [{"iri": r["iri"].value, "kind": "class" if r["kind"].value == owl_class else "property",
+                 "label": r["label"].value if r["label"] is not None else ""} for r in store.query(_TERMS)]
+    return memoised(store, "ontology_terms", read)

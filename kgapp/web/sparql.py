@@ -6,13 +6,15 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from kgapp.errors import KgappError
 from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name, serialize_rdf
 from kgapp.namespaces import PREFIXES, sparql_prologue
 from kgapp.queries import load_queries
+from kgapp.read import catalog
 from kgapp.sparql.answer import choose_format
 from kgapp.sparql.request import ALLOWED_METHODS, FORM_BODY, QUERY_BODY, parse_request
 from kgapp.sparql.service_description import service_description
@@ -36,17 +38,6 @@ ORDER BY ?notation
 """
 ONTOLOGY_GRAPH = "https://w3id.org/kgapp/graph/ontology"
 # The ontology's own classes and properties with their labels: the query editor offers them as completions.
-VOCABULARY = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?iri (SAMPLE(?type) AS ?kind) (SAMPLE(?l) AS ?label) WHERE {{
-  GRAPH <{ONTOLOGY_GRAPH}> {{
-    ?iri a ?type . FILTER(isIRI(?iri) && ?type IN (owl:Class, rdf:Property, owl:ObjectProperty, owl:DatatypeProperty))
-    OPTIONAL {{ ?iri rdfs:label ?l FILTER(LANG(?l) = "" || LANGMATCHES(LANG(?l), "en")) }}
-  }}
-}} GROUP BY ?iri ORDER BY ?iri"""
-
-
 @bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
 def endpoint():
     mimetype = request.mimetype
@@ -109,19 +100,12 @@ def query_page() -> str:
 
 
 def vocabulary() -> list[dict]:
-    """[{iri, kind: class|property, label}] from the ontology graph, read once per app (the store is read-only)."""
-    cached = current_app.extensions.get("kgapp.vocabulary")
-    if cached is None:
-        owl_class = "http://www.w3.org/2002/07/owl#Class"
-        try:
-            rows = get_store().query(VOCABULARY)
-            cached = [{"iri": row["iri"].value, "kind": "class" if row["kind"].value == owl_class else "property",
-                       "label": row["label"].value if row["label"] is not None else ""} for row in rows]
-        except Exception:  # a remote store that is down: the page still works, without term completion
-            log.warning("could not read the ontology's terms for the query editor", exc_info=True)
-            return []
-        current_app.extensions["kgapp.vocabulary"] = cached
-    return cached
+    """The ontology's classes and properties for the editor's completion; none when the store cannot say."""
+    try:
+        return catalog.ontology_terms(get_store())
+    except KgappError:  # a remote store that is down: the page still works, without term completion
+        log.warning("could not read the ontology's terms for the query editor", exc_info=True)
+        return []
 
 
 def plain(message: str, status: int, headers: dict | None = None) -> Response:
