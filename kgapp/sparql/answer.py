@@ -28,12 +28,13 @@ from kgapp.formats import (
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.results import Written, write_result
 from kgapp.sparql_text import check_query
+from kgapp.store.base import QueryResult, Store
 
 _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "xml"}
 
 
-def run_query(store, text: str, default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None):
+def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
     kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``)."""
     check_query(text)
@@ -48,7 +49,7 @@ def run_query(store, text: str, default_graphs: Sequence[str] | None = None,
         raise ProtocolError(400, f"Query evaluation failed: {e}") from None
 
 
-def offered(result) -> tuple[Format, ...]:
+def offered(result: QueryResult) -> tuple[Format, ...]:
     """The formats a result can be written in, the server's preference first."""
     if isinstance(result, ox.QueryBoolean):
         return tuple(f for f in RESULT_FORMATS if f.name in ("json", "xml"))
@@ -88,13 +89,13 @@ def describe(choices: tuple[Format, ...]) -> str:
             + " (or format=" + ", ".join(f.name for f in choices) + ").")
 
 
-def result_kind(result) -> str:
+def result_kind(result: QueryResult) -> str:
     if isinstance(result, ox.QueryBoolean):
         return "an ASK result"
     return "a SELECT result" if isinstance(result, ox.QuerySolutions) else "a CONSTRUCT/DESCRIBE result"
 
 
-def answer(store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
+def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
     """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))

@@ -19,8 +19,11 @@ import logging
 import multiprocessing
 import threading
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, cast
 
 from kgapp.config import Config
 from kgapp.errors import KgappError, ProtocolError
@@ -48,11 +51,11 @@ class Answer:
 
 # -- the worker process ----------------------------------------------------------------------------
 
-def _error(status: int, message: str, headers: dict | None = None) -> bytes:
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> bytes:
     return json.dumps({"status": status, "message": message, "headers": headers or {}}).encode()
 
 
-def _worker(conn, build: str) -> None:
+def _worker(conn: Connection, build: str) -> None:
     """Answer jobs until the app closes the pipe; a store that will not open is reported per job."""
     try:
         store, failure = EmbeddedStore.open_build(Path(build)), None
@@ -64,6 +67,7 @@ def _worker(conn, build: str) -> None:
         except (EOFError, OSError):
             return  # the app went away
         if store is None:
+            assert failure is not None  # set whenever the store is not
             conn.send_bytes(_error(503, failure))
             continue
         header, body = _answer(store, job)
@@ -72,7 +76,7 @@ def _worker(conn, build: str) -> None:
             conn.send_bytes(body)
 
 
-def _answer(store, job: dict) -> tuple[bytes, bytes | None]:
+def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
     """The JSON header and (on success) the serialised body of one job."""
     request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]),
                                     tuple(job["formats"]))
@@ -87,7 +91,7 @@ def _answer(store, job: dict) -> tuple[bytes, bytes | None]:
     return json.dumps(header).encode(), written.body
 
 
-def _tuple(value) -> tuple[str, ...] | None:
+def _tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
@@ -142,6 +146,7 @@ class QueryExecutor:
             threading.Thread(target=lambda: self._checkin(self._new_worker()), name="kgapp-warm", daemon=True).start()
 
     def _new_worker(self) -> _Process:
+        assert self.store.folder is not None  # only a pooled executor (a local build) starts workers
         return _Process(self.store.folder)
 
     def _in_thread(self, request: QueryRequest, accept: str | None) -> Answer:
@@ -202,7 +207,7 @@ class QueryExecutor:
         """Process ids of the live workers (for tests and diagnostics)."""
         with self._lock:
             workers = self._idle + list(self._busy)
-        return [w.process.pid for w in workers if w.process.is_alive()]
+        return [cast(int, w.process.pid) for w in workers if w.process.is_alive()]  # started: it has a pid
 
     def close(self) -> None:
         """Kill every worker; later queries get 503. Safe to call more than once."""

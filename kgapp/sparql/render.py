@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pyoxigraph as ox
 
 from kgapp.formats import by_name, serialize_rdf
 from kgapp.namespaces import curie
+from kgapp.store.base import QueryResult
 
 
-def term_text(term, compact: bool = True) -> str:
+def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+              compact: bool = True) -> str:
     """A readable form of a term: prefixed IRIs, bare literal values."""
     if term is None:
         return ""
@@ -32,7 +36,7 @@ def render_table(variables: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def render(result, fmt: str = "table") -> bytes:
+def render(result: QueryResult, fmt: str = "table") -> bytes:
     """Serialise a pyoxigraph query result as ``fmt`` (table, or any format name of kgapp.formats)."""
     if isinstance(result, ox.QueryBoolean):
         if fmt == "table":
@@ -40,7 +44,7 @@ def render(result, fmt: str = "table") -> bytes:
         f = by_name(fmt)
         if f is None or f.kind != "results":
             raise ValueError(f"an ASK result can be table, json, xml, csv or tsv, not {fmt}")
-        return result.serialize(format=f.ox_results)
+        return cast(bytes, result.serialize(format=f.ox_results))  # no output given: the bytes
     if isinstance(result, ox.QuerySolutions):
         if fmt == "table":
             variables = [v.value for v in result.variables]
@@ -49,9 +53,9 @@ def render(result, fmt: str = "table") -> bytes:
         f = by_name(fmt)
         if f is None or f.kind != "results":
             raise ValueError(f"a SELECT result can be table, json, xml, csv or tsv, not {fmt}")
-        return result.serialize(format=f.ox_results)
+        return cast(bytes, result.serialize(format=f.ox_results))  # no output given: the bytes
     # CONSTRUCT / DESCRIBE
     f = by_name("turtle" if fmt == "table" else fmt)
     if f is None or f.kind not in ("rdf", "dataset"):
         raise ValueError(f"a CONSTRUCT or DESCRIBE result can be turtle, ntriples, jsonld or rdfxml, not {fmt}")
-    return serialize_rdf(result, f)
+    return cast(bytes, serialize_rdf(result, f))  # no output given: the bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -15,6 +16,14 @@ FORM_BODY = "application/x-www-form-urlencoded"
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
 
+class Params(Protocol):
+    """A multi-dict of request parameters (werkzeug's MultiDict, without importing it)."""
+
+    def __contains__(self, key: object, /) -> bool: ...
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class QueryRequest:
     text: str
@@ -24,7 +33,7 @@ class QueryRequest:
     formats: tuple[str, ...] = field(default=())  # the ?format= values, in order
 
 
-def parse_request(method: str, content_type: str | None, args, form, body: bytes,
+def parse_request(method: str, content_type: str | None, args: Params, form: Params, body: bytes,
                   max_length: int | None = None) -> QueryRequest | None:
     """The query a protocol request carries, or None when it carries none (GET /sparql alone).
 
@@ -58,7 +67,7 @@ def parse_request(method: str, content_type: str | None, args, form, body: bytes
                         formats)
 
 
-def _queries(method: str, mimetype: str, args, form, body: bytes) -> tuple[list[str], object]:
+def _queries(method: str, mimetype: str, args: Params, form: Params, body: bytes) -> tuple[list[str], Params]:
     """The query texts of a request and the multi-dict that carries its other parameters."""
     if method in ("GET", "HEAD"):
         return args.getlist("query"), args

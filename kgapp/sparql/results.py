@@ -11,12 +11,15 @@ are simply taken up to the cap. ASK results are one row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
+from typing import IO, cast
 
 import pyoxigraph as ox
 
 from kgapp.formats import Format, serialize_rdf
+from kgapp.store.base import QueryResult
 
 TSV = ox.QueryResultsFormat.TSV
 
@@ -41,7 +44,7 @@ class _LineCap:
         self.parts: list[bytes] = []
         self.truncated = False
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         data = bytes(data)
         newlines = data.count(b"\n")
         if self.lines + newlines > self.limit:
@@ -67,7 +70,7 @@ def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Wr
     """A SELECT result in ``fmt``, at most ``max_rows`` solutions."""
     sink = _LineCap(max_rows + 1)  # the header line, then one line per solution
     try:
-        result.serialize(sink, TSV)
+        result.serialize(cast(IO[bytes], sink), TSV)  # pyoxigraph only calls write() and flush()
     except (OSError, _RowCapReached):
         if not sink.truncated:  # a real I/O error, not our stop signal
             raise
@@ -76,22 +79,23 @@ def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Wr
     if fmt.ox_results == TSV and not sink.truncated:
         return Written(tsv, rows, False)
     kept = ox.parse_query_results(tsv, TSV)
-    return Written(kept.serialize(format=fmt.ox_results), rows, sink.truncated)
+    # no output given: serialize returns the bytes
+    return Written(cast(bytes, kept.serialize(format=fmt.ox_results)), rows, sink.truncated)
 
 
 def write_boolean(result: ox.QueryBoolean, fmt: Format) -> Written:
-    return Written(result.serialize(format=fmt.ox_results), 1, False)
+    return Written(cast(bytes, result.serialize(format=fmt.ox_results)), 1, False)
 
 
-def write_triples(triples, fmt: Format, max_rows: int) -> Written:
+def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int) -> Written:
     """Triples (any iterable of ``ox.Triple``) in an RDF format, at most ``max_rows`` of them."""
     kept = list(islice(triples, max_rows + 1))
     truncated = len(kept) > max_rows
     triples = kept[:max_rows]
-    return Written(serialize_rdf(triples, fmt), len(triples), truncated)
+    return Written(cast(bytes, serialize_rdf(triples, fmt)), len(triples), truncated)
 
 
-def write_result(result, fmt: Format, max_rows: int) -> Written:
+def write_result(result: QueryResult, fmt: Format, max_rows: int) -> Written:
     """Any query result (solutions, boolean, triples) in ``fmt``, cut at ``max_rows``."""
     if isinstance(result, ox.QueryBoolean):
         return write_boolean(result, fmt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID
 
 from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
@@ -21,7 +21,8 @@ FORMAT_IRIS = {
 }
 
 
-def _term(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def _term(term: URIRef | ox.NamedNode | ox.BlankNode | ox.Literal
+          ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """rdflib namespace terms become Oxigraph IRIs; Oxigraph terms pass through."""
     return term if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)) else ox.NamedNode(str(term))
 
@@ -29,7 +30,8 @@ def _term(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 def service_description(store: Store, endpoint: str, void_url: str) -> list[ox.Triple]:
     """The description of the endpoint at ``endpoint``; ``void_url`` is where its VoID description lives."""
     service, dataset, default = ox.BlankNode("service"), ox.BlankNode("dataset"), ox.BlankNode("default")
-    triples: list[tuple] = [
+    # (node, rdflib property, value): every subject here is a blank node, every predicate an IRI
+    triples: list[tuple[ox.BlankNode, URIRef, URIRef | ox.NamedNode | ox.BlankNode | ox.Literal]] = [
         (service, RDF.type, SD.Service),
         (service, SD.endpoint, ox.NamedNode(endpoint)),
         (service, SD.supportedLanguage, SD.SPARQL11Query),
@@ -54,6 +56,6 @@ def service_description(store: Store, endpoint: str, void_url: str) -> list[ox.T
         if name in counts:
             triples.append((graph, VOID.triples, ox.Literal(int(counts[name]))))
     # Grouped by subject (first appearance first) so Turtle writes each node once, readably.
-    first_seen: dict = {}
+    first_seen: dict[ox.BlankNode, int] = {}
     triples.sort(key=lambda t: first_seen.setdefault(t[0], len(first_seen)))
-    return [ox.Triple(_term(s), _term(p), _term(o)) for s, p, o in triples]
+    return [ox.Triple(s, ox.NamedNode(str(p)), _term(o)) for s, p, o in triples]

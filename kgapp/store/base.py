@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
+from typing import Any, BinaryIO, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
 import pyoxigraph as ox
 
 from kgapp.errors import KgappError
 
 T = TypeVar("T")
+
+# What ``Store.query`` returns: solutions (SELECT), a boolean (ASK), or triples (CONSTRUCT/DESCRIBE:
+# lazily from the embedded store, as a list from a remote one).
+QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
 
 class StoreError(KgappError):
@@ -27,19 +31,22 @@ class StoreUnavailable(StoreError):
 class Store(Protocol):
     """A complete kgapp build, read-only: its default graph is the merge of all its named graphs."""
 
-    # The build's manifest (id, graphs and their counts, statistics, sources).
-    manifest: dict
+    # The build's manifest (id, graphs and their counts, statistics, sources); read-only, as a remote
+    # store re-reads it from the server.
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
     # The local build folder when the build is on this machine (queries may then run in worker
     # processes that open it themselves, exports are cached in it); None for a remote server.
     folder: Path | None
     # The build's full-text index (kgapp.store.search_index), or None.
     search_index: Path | None
     # Values derived from this (immutable) build, computed once per opened store.
-    memo: dict
+    memo: dict[str, Any]
 
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,
-              prefixes: dict[str, str] | None = None) -> Any: ...
+              prefixes: dict[str, str] | None = None) -> QueryResult: ...
 
     def named_graphs(self) -> list[str]: ...
 
@@ -56,5 +63,5 @@ def memoised(store: Store, key: str, compute: Callable[[], T]) -> T:
     """``compute()`` once per opened store (builds never change, so neither does the value)."""
     if key not in store.memo:
         store.memo[key] = compute()
-    return store.memo[key]
+    return cast(T, store.memo[key])
 

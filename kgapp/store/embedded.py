@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyoxigraph as ox
 
 from kgapp.formats import prefix_args
 from kgapp.store.base import StoreUnavailable
 from kgapp.store.search_index import FILE as SEARCH_INDEX
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
 
 MANIFEST = "manifest.json"
 
@@ -37,11 +41,11 @@ class EmbeddedStore:
         if folder is None or not (folder / MANIFEST).is_file():
             raise StoreUnavailable(f"no complete build at {self.root} (run `kgapp build`)")
         self.folder: Path | None = folder
-        self.manifest: dict = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self._store = ox.Store.read_only(str(folder / "oxigraph"))
         index = folder / SEARCH_INDEX
         self.search_index: Path | None = index if index.is_file() else None  # older builds have none
-        self.memo: dict = {}
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     def open_build(cls, folder: Path) -> EmbeddedStore:
@@ -50,8 +54,9 @@ class EmbeddedStore:
 
     # Every surface queries through here, so a remote store can stand in with the same signature.
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None, base_iri: str | None = None, prefixes: dict | None = None):
-        kwargs: dict = {"base_iri": base_iri, "prefixes": prefixes}
+              named_graphs: list[str] | None = None, base_iri: str | None = None,
+              prefixes: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        kwargs: dict[str, Any] = {"base_iri": base_iri, "prefixes": prefixes}
         # None means "the store's own"; an empty list means no graph (a protocol dataset without named graphs).
         if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
@@ -66,7 +71,8 @@ class EmbeddedStore:
         g = ox.NamedNode(graph) if graph else None
         return self._store.quads_for_pattern(None, None, None, g)
 
-    def dump(self, output, fmt: ox.RdfFormat, graph: str | None = None, prefixes: dict | None = None) -> None:
+    def dump(self, output: BinaryIO, fmt: ox.RdfFormat, graph: str | None = None,
+             prefixes: dict[str, str] | None = None) -> None:
         """Serialise the whole dataset, one named graph, or (``graph=""``) the default graph natively."""
         kwargs = prefix_args(fmt, prefixes) if prefixes else {}
         if graph == "":
@@ -80,7 +86,7 @@ class EmbeddedStore:
     def triple_count(self) -> int:
         return int(self.manifest.get("triples", 0))
 
-    def rdflib_dataset(self):
+    def rdflib_dataset(self) -> Dataset:
         """The store through the rdflib API (oxrdflib), for code that prefers rdflib objects."""
         from oxrdflib import OxigraphStore
         from rdflib import Dataset

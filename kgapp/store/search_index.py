@@ -10,6 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
+
+import pyoxigraph as ox
 
 from kgapp.namespaces import (
     DCTERMS,
@@ -20,6 +23,7 @@ from kgapp.namespaces import (
     VALIDATION_GRAPH,
     sparql_prologue,
 )
+from kgapp.store.base import Store
 
 FILE = "search.sqlite"
 MAX_CANDIDATES = 20_000  # rows handed to the ranker at most: a bound on work per search
@@ -39,9 +43,9 @@ SELECT DISTINCT ?s ?p ?text ?type WHERE {
 }""" % (" ".join(f"<{p}>" for p in WEIGHTS), SHAPES_GRAPH, VALIDATION_GRAPH)
 
 
-def index_rows(store) -> Iterator[tuple[str, str, str]]:
+def index_rows(store: Store | ox.Store) -> Iterator[tuple[str, str, str]]:
     """Every searchable (subject, predicate, text) of a store, for the build's full-text index."""
-    for r in store.query(TEXTS % "true"):
+    for r in cast(ox.QuerySolutions, store.query(TEXTS % "true")):  # a SELECT query: always solutions
         yield r["s"].value, r["p"].value, r["text"].value
 
 

@@ -57,7 +57,7 @@ def _url(text: str, what: str) -> str:
     return text
 
 
-def parse_store(value: str | os.PathLike | RemoteSpec) -> Path | RemoteSpec:
+def parse_store(value: str | os.PathLike[str] | RemoteSpec) -> Path | RemoteSpec:
     """The store a setting names: a Path for the embedded store, a RemoteSpec for a SPARQL server."""
     if isinstance(value, RemoteSpec):
         return value

@@ -7,32 +7,40 @@ build computes them into the manifest and readers take them from there. A store 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+import pyoxigraph as ox
+
 from kgapp.store.base import Store, memoised
 
 
-def _rows(store, query: str) -> dict[str, int]:
-    return {r["k"].value: int(r["n"].value) for r in store.query(query)}
+def _select(store: Store | ox.Store, query: str) -> ox.QuerySolutions:
+    return cast(ox.QuerySolutions, store.query(query))  # a SELECT query: always solutions
 
 
-def compute(store) -> dict:
+def _rows(store: Store | ox.Store, query: str) -> dict[str, int]:
+    return {r["k"].value: int(r["n"].value) for r in _select(store, query)}
+
+
+def compute(store: Store | ox.Store) -> dict[str, Any]:
     """The statistics of ``store`` (anything with a SPARQL ``query`` method over the default graph)."""
-    typed = [r["s"].value for r in store.query("SELECT DISTINCT ?s WHERE { ?s a ?c FILTER isIRI(?s) }")]
+    typed = [r["s"].value for r in _select(store, "SELECT DISTINCT ?s WHERE { ?s a ?c FILTER isIRI(?s) }")]
     return {
-        "triples": int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value),
+        "triples": int(next(iter(_select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value),
         # entities: named, typed resources (VoID's described entities); every kgapp node has a type
         "entities": len(typed),
         "classes": _rows(store, "SELECT (?c AS ?k) (COUNT(DISTINCT ?s) AS ?n) "
                                 "WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c"),
         # VoID counts every class, also those whose only instances are blank nodes (SHACL results)
-        "distinct_classes": int(next(iter(store.query(
-            "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }")))["n"].value),
+        "distinct_classes": int(next(iter(_select(
+            store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }")))["n"].value),
         "properties": _rows(store, "SELECT (?p AS ?k) (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"),
         "graphs": _rows(store, "SELECT (?g AS ?k) (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
         "instance_folders": sorted({iri.rpartition("/")[0] + "/" for iri in typed}),
     }
 
 
-def stats(store: Store) -> dict:
+def stats(store: Store) -> dict[str, Any]:
     """The store's statistics: from its manifest when the build recorded them, else computed once."""
     recorded = store.manifest.get("stats")
     return recorded if recorded else memoised(store, "stats", lambda: compute(store))

@@ -24,9 +24,11 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kgapp.namespaces import DEFAULT_BASE_IRI
 from kgapp.sources import SourceFile, parse_quads
@@ -39,7 +41,7 @@ KEEP_BUILDS = 3
 
 # -- rdflib ↔ pyoxigraph terms -------------------------------------------------------------------
 
-def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -56,13 +58,14 @@ def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
     g = ox.NamedNode(name)
     for s, p, o in graph:
-        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+        # rdflib's subjects are never literals and its predicates are IRIs
+        yield ox.Quad(cast("ox.NamedNode | ox.BlankNode", to_ox(s)), cast(ox.NamedNode, to_ox(p)), to_ox(o), g)
 
 
 # -- writing ---------------------------------------------------------------------------------------
 
 def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
-                manifest: dict, base_iri: str = DEFAULT_BASE_IRI) -> Path:
+                manifest: dict[str, Any], base_iri: str = DEFAULT_BASE_IRI) -> Path:
     """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
     (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
     root = Path(root)
@@ -71,6 +74,7 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
     build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     folder = builds / build_id
     folder.mkdir()
+    store: ox.Store | None  # set to None to close it
     store = ox.Store(str(folder / "oxigraph"))
     try:
         counts, distinct = fill(store, files, graphs, base_iri)
@@ -91,7 +95,8 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
     return folder
 
 
-def fill(store: ox.Store, files, graphs, base_iri: str) -> tuple[dict[str, int], int]:
+def fill(store: ox.Store, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
+         base_iri: str) -> tuple[dict[str, int], int]:
     """Load everything twice: into its named graph (provenance) and into the default graph.
 
     A store holds a set of quads, so loading every graph into the default graph too makes it the
@@ -129,7 +134,8 @@ def _may_have_blank_nodes(path: Path) -> bool:
 
 
 def _count(store: ox.Store, pattern: str) -> int:
-    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))["n"].value)
+    solutions = cast(ox.QuerySolutions, store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))
+    return int(next(iter(solutions))["n"].value)
 
 
 def _point_current(root: Path, folder: Path) -> None:

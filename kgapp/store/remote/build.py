@@ -17,9 +17,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import pyoxigraph as ox
+from rdflib import Graph
 
+from kgapp.sources import SourceFile
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
 from kgapp.store.remote.store import (
     MANIFEST_GRAPH,
@@ -39,13 +42,15 @@ UPDATE_TIMEOUT = 600.0
 STAGED = PENDING_GRAPH + "#staging"
 
 
-def write_remote_build(spec: RemoteSpec, files: Iterable, graphs: Iterable, manifest: dict, base_iri: str,
-                       progress: Callable[[str], None] | None = None) -> dict:
+def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
+                       manifest: dict[str, Any], base_iri: str,
+                       progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Upload a build to the server and make it the one served; returns its manifest."""
     say = progress or (lambda _msg: None)
     client = SparqlClient(spec, UPDATE_TIMEOUT)
     build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="kgapp-remote-") as folder:
+        store: ox.Store | None  # set to None to close it
         store = ox.Store(folder)
         try:
             counts, distinct = fill(store, files, graphs, base_iri)
@@ -76,8 +81,8 @@ def write_remote_build(spec: RemoteSpec, files: Iterable, graphs: Iterable, mani
 def _verify(client: SparqlClient, staging: dict[str, str], expected: dict[str, int]) -> None:
     """Every staging graph holds exactly what was sent: a server that drops data silently fails the build."""
     params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", s) for s in staging.values()]
-    got = {r["g"].value: int(r["n"].value) for r in client.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, graph=False)}
+    got = {r["g"].value: int(r["n"].value) for r in cast(ox.QuerySolutions, client.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, graph=False))}
     for source, target in staging.items():
         if got.get(target, 0) != expected[source]:
             raise RemoteQueryError(f"the server holds {got.get(target, 0)} of the {expected[source]} triples "
@@ -100,7 +105,7 @@ def _swap(client: SparqlClient, ops: list[str], say: Callable[[str], None]) -> N
             client.update(op)
 
 
-def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict) -> list[str]:
+def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict[str, Any]) -> list[str]:
     ops = [f"DROP SILENT GRAPH <{g}> ; MOVE SILENT <{s}> TO <{g}>" for g, s in staging.items()]
     ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
     literal = ox.Literal(json.dumps(manifest, sort_keys=True))
@@ -112,8 +117,9 @@ def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict) -> list
 
 def _drop_leftovers(client: SparqlClient) -> None:
     """Staging graphs of builds that died before cleaning up (they were listed before any upload)."""
-    rows = client.query(f"SELECT ?s WHERE {{ ?s <{STAGED}> ?b }}",
-                        [("default-graph-uri", PENDING_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False)
+    rows = cast(ox.QuerySolutions, client.query(
+        f"SELECT ?s WHERE {{ ?s <{STAGED}> ?b }}",
+        [("default-graph-uri", PENDING_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False))
     left = [r["s"].value for r in rows if r["s"].value.startswith(RESERVED + "staging/")]
     if left:
         client.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in left] + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]))

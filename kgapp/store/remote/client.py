@@ -53,7 +53,7 @@ class SparqlClient:
     def _opener(self) -> urllib.request.OpenerDirector:
         opener = getattr(self._local, "opener", None)
         if opener is None:
-            handlers: list = []
+            handlers: list[urllib.request.BaseHandler] = []
             creds = self.spec.credentials()
             if creds:
                 passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
@@ -94,17 +94,18 @@ class SparqlClient:
         except (http.client.HTTPException, ConnectionError) as e:
             raise RemoteStoreError(f"the SPARQL server at {url} broke off the answer: {e!r}") from None
 
-    def query(self, text: str, params: list[tuple[str, str]], graph: bool):
+    def query(self, text: str, params: list[tuple[str, str]], graph: bool
+              ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         """SELECT/ASK as QuerySolutions/QueryBoolean; CONSTRUCT/DESCRIBE (``graph``) as a list of Triples."""
         body, media = self.post(self.spec.query_url, [("query", text), *params], N_TRIPLES if graph else RESULTS_JSON)
         try:
             if graph:
-                fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
-                return [q.triple for q in ox.parse(body, fmt)]
-            fmt = ox.QueryResultsFormat.from_media_type(media) or ox.QueryResultsFormat.JSON
-            if fmt == ox.QueryResultsFormat.JSON:
+                rdf_format = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+                return [q.triple for q in ox.parse(body, rdf_format)]
+            results_format = ox.QueryResultsFormat.from_media_type(media) or ox.QueryResultsFormat.JSON
+            if results_format == ox.QueryResultsFormat.JSON:
                 body = normalise_json(body)
-            return ox.parse_query_results(body, fmt)
+            return ox.parse_query_results(body, results_format)
         except SyntaxError as e:
             raise RemoteStoreError(f"the SPARQL server sent an answer kgapp cannot read ({media}): {e}") from None
 

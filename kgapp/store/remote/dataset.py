@@ -24,7 +24,7 @@ def _unescaped(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
-def check_forwardable(text: str, base_iri: str | None = None, prefixes: dict | None = None) -> bool:
+def check_forwardable(text: str, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
     """Refuse what a read-only, no-outbound endpoint must (403/400); True for CONSTRUCT/DESCRIBE."""
     check_query(text)  # updates and SERVICE, whoever the caller is
     found = _EXTENSION.search(_unescaped(text))
@@ -35,7 +35,7 @@ def check_forwardable(text: str, base_iri: str | None = None, prefixes: dict | N
     return not isinstance(result, (ox.QuerySolutions, ox.QueryBoolean))
 
 
-def split_dataset(text: str, base_iri: str | None = None, prefixes: dict | None = None
+def split_dataset(text: str, base_iri: str | None = None, prefixes: dict[str, str] | None = None
                   ) -> tuple[str, list[str] | None, list[str] | None]:
     """``text`` without its FROM / FROM NAMED clauses, and the graphs they named (None, None if there are none)."""
     declared = dict(prefixes or {})

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
@@ -32,10 +33,11 @@ MANIFEST_PROPERTY = MANIFEST_GRAPH + "#json"
 MANIFEST_TTL = 10.0  # seconds: a build elsewhere is noticed this quickly (there is no `current` link)
 
 
-def read_manifest(client: SparqlClient) -> dict | None:
+def read_manifest(client: SparqlClient) -> dict[str, Any] | None:
     """The manifest of the build on the server, or None when there is none."""
-    rows = list(client.query(f"SELECT ?json WHERE {{ ?m <{MANIFEST_PROPERTY}> ?json }}",
-                             [("default-graph-uri", MANIFEST_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False))
+    rows = list(cast(ox.QuerySolutions, client.query(  # a SELECT query: always solutions
+        f"SELECT ?json WHERE {{ ?m <{MANIFEST_PROPERTY}> ?json }}",
+        [("default-graph-uri", MANIFEST_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False)))
     return json.loads(rows[0]["json"].value) if rows else None
 
 
@@ -47,7 +49,7 @@ class RemoteStore:
 
     def __init__(self, spec: RemoteSpec, timeout: float = 10.0):
         self.spec = spec
-        self.memo: dict = {}
+        self.memo: dict[str, Any] = {}
         self.client = SparqlClient(spec, timeout)
         manifest = read_manifest(self.client)
         if manifest is None:
@@ -55,7 +57,7 @@ class RemoteStore:
         self._manifest, self._read_at = manifest, time.monotonic()
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         if time.monotonic() - self._read_at > MANIFEST_TTL:
             try:
                 self._manifest = read_manifest(self.client) or self._manifest
@@ -73,7 +75,8 @@ class RemoteStore:
         return [g for g in graphs if g in mine]
 
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None, base_iri: str | None = None, prefixes: dict | None = None):
+              named_graphs: list[str] | None = None, base_iri: str | None = None,
+              prefixes: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         """Run ``sparql`` on the server with the embedded store's semantics (same signature, same result types)."""
         graph = check_forwardable(sparql, base_iri, prefixes)
         text, from_default, from_named = split_dataset(sparql, base_iri, prefixes)
@@ -90,7 +93,8 @@ class RemoteStore:
         return self.client.query(prologue + text, params, graph)
 
     def _graph_triples(self, graph: str) -> list[ox.Triple]:
-        triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        triples = cast(list[ox.Triple],  # a CONSTRUCT: always a list of triples from the server
+                       self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
         expected = self.manifest["graphs"].get(graph)
         if expected is not None and len(triples) != expected:
             raise RemoteStoreError(f"the SPARQL server returned {len(triples)} of the {expected} triples of "
@@ -103,7 +107,8 @@ class RemoteStore:
             for t in self._graph_triples(g):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
-    def dump(self, output, fmt: ox.RdfFormat, graph: str | None = None, prefixes: dict | None = None) -> None:
+    def dump(self, output: BinaryIO, fmt: ox.RdfFormat, graph: str | None = None,
+             prefixes: dict[str, str] | None = None) -> None:
         """Serialise every named graph (or one graph) as the embedded store's dump does."""
         kwargs = prefix_args(fmt, prefixes) if prefixes else {}
         items = self._graph_triples(graph) if graph else self.quads()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 import pyoxigraph as ox
 
@@ -24,6 +25,8 @@ NODE_BATCH = 400  # marked blank nodes per INSERT … WHERE {}: Virtuoso's compi
 JOIN_BATCH = 1000  # VALUES rows per INSERT … WHERE
 SMALLEST_BATCH = 50  # a refused batch is halved down to this size before the build gives up
 MARK = RESERVED + "blank-node-label"  # only ever in staging graphs, deleted before the swap
+
+T = TypeVar("T")
 
 
 def upload(client: SparqlClient, store: ox.Store, staging: dict[str, str]) -> None:
@@ -62,20 +65,23 @@ def insert_blank(client: SparqlClient, target: str, triples: list[ox.Triple]) ->
     for (blank_s, blank_o), group in by_shape.items():
         head = f"({'?ls' if blank_s else '?s'} ?p {'?lo' if blank_o else '?o'})"
         find = (f"?s <{MARK}> ?ls . " if blank_s else "") + (f"?o <{MARK}> ?lo . " if blank_o else "")
+
+        def insert_where(part: list[ox.Triple], head: str = head, find: str = find) -> str:
+            return (f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ VALUES {head} {{ "
+                    + " ".join(f"({_cell(t.subject)} {t.predicate} {_cell(t.object)})" for t in part)
+                    + f" }} GRAPH <{target}> {{ {find}}} }}")
+
         for i in range(0, len(group), JOIN_BATCH):
-            _halving(client, group[i:i + JOIN_BATCH], lambda part, head=head, find=find: (
-                f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ VALUES {head} {{ "
-                + " ".join(f"({_cell(t.subject)} {t.predicate} {_cell(t.object)})" for t in part)
-                + f" }} GRAPH <{target}> {{ {find}}} }}"))
+            _halving(client, group[i:i + JOIN_BATCH], insert_where)
     if nodes:
         client.update(f"DELETE WHERE {{ GRAPH <{target}> {{ ?b <{MARK}> ?label }} }}")
 
 
-def _cell(term) -> str:
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
     return str(ox.Literal(term.value)) if isinstance(term, ox.BlankNode) else str(term)
 
 
-def _halving(client: SparqlClient, items: list, request: Callable[[list], str]) -> None:
+def _halving(client: SparqlClient, items: list[T], request: Callable[[list[T]], str]) -> None:
     """Send ``request(items)``; if the server refuses it, send each half the same way."""
     try:
         client.update(request(items))
@@ -88,4 +94,5 @@ def _halving(client: SparqlClient, items: list, request: Callable[[list], str]) 
 
 
 def _nt(triples: list[ox.Triple]) -> str:
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    # without an output, pyoxigraph returns the bytes
+    return cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
