@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +178,58 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
             click.echo(f"wrote {output}", err=True)
         else:
             write_export(st, fmt, sys.stdout.buffer, inferred=inferred)
+
+
+@main.command()
+@click.option("--code", help="CPT or HCPCS code of the claim line (e.g. 64868).")
+@click.option("--modifier", "modifiers", multiple=True, help="A modifier (repeat for several, e.g. --modifier 50).")
+@click.option("--pos", help="CMS place-of-service code (e.g. 22).")
+@click.option("--payer", help="Payer id as in /id/payer/{id} (e.g. aetna).")
+@click.option("--dx", multiple=True, help="ICD-10-CM diagnosis, with or without the dot (repeat for several).")
+@click.option("--file", "claims_file", type=click.File("r", encoding="utf-8-sig"),
+              help="CSV of claim lines (header code,modifiers,pos,payer,dx; several values space-separated).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help=FORMAT_HELP)
+@click.option("--store", metavar="STORE", help=STORE_HELP)
+def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, store: str | None) -> None:
+    """Check a claim line (or a CSV of them) against the graph: findings with the facts and sources behind them.
+
+    Exit 0 when no finding is an error, 1 when one is, 2 when the input cannot be read.
+    """
+    from kgapp.check import ClaimError, check_claim, parse_claim
+    from kgapp.check.batch import check_file
+    from kgapp.check.report import as_json, as_text, csv_rows, csv_text
+    from kgapp.store import open_store
+
+    if claims_file is not None and (code or modifiers or pos or payer or dx):
+        raise click.UsageError("give either --file or the fields of one line (--code …), not both")
+    with reported():
+        st = open_store(_config(store).store)
+    try:
+        if claims_file is None:
+            result = check_claim(st, parse_claim(code, modifiers, pos, payer, dx))
+            click.echo({"text": as_text, "json": as_json}[fmt](result) if fmt != "csv" else csv_text(csv_rows(result)),
+                       nl=fmt != "csv")
+            sys.exit(1 if result.has_errors else 0)
+        errors = bad = 0
+        if fmt == "csv":
+            click.echo(csv_text([]), nl=False)
+        for line, result, error, given in check_file(st, claims_file):
+            bad += bool(error)
+            errors += bool(result and result.has_errors)
+            if fmt == "csv":
+                click.echo(csv_text(csv_rows(result, line, error, given), header=False), nl=False)
+            elif fmt == "json":
+                click.echo(as_json(result, line) if result else json.dumps({"line": line, "error": error}))
+            else:
+                click.echo(as_text(result, line) if result else f"line {line}: {given or '(no code)'} — "
+                                                                f"not checked: {error}")
+    except ClaimError as e:
+        click.echo(f"Error: {e.message}", err=True)
+        sys.exit(2)
+    except KgappError as e:
+        raise click.ClickException(e.message) from None
+    sys.exit(2 if bad else 1 if errors else 0)
 
 
 @main.command()
