@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,27 +94,14 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
     modifiers and payers; a file named like a shipped one (e.g. an edited seed-000-64868.ttl)
     replaces it. Only results about nodes the files describe are reported.
     """
-    from kgapp.build import load_inputs, validate_inputs
-    from kgapp.sources import RDF_SUFFIXES, SourceError, SourceFile, data_sources, graph_for
+    from kgapp.build import validate_files
+    from kgapp.sources import SourceError
 
-    mine = []
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            click.echo(f"Error: {name}: no such file", err=True)
-            sys.exit(2)
-        if path.suffix.lower() not in RDF_SUFFIXES:
-            click.echo(f"Error: {name}: unknown RDF file type (use .ttl, .trig, .nt or .nq)", err=True)
-            sys.exit(2)
-        mine.append(SourceFile(path, graph_for(path), "data"))
-    replaced = {s.graph for s in mine}
-    context = [s for s in data_sources() if s.graph not in replaced]
     try:
-        inputs = load_inputs(Config.from_mapping(), extra_data=context + mine)
+        report = validate_files([Path(f) for f in files])
     except SourceError as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
-    report = validate_inputs(inputs).only_from({s.path.name for s in mine})
     if fmt == "turtle":
         click.echo(report.graph.serialize(format="turtle"))
     else:
@@ -197,8 +183,7 @@ def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, store: str | N
     Exit 0 when no finding is an error, 1 when one is, 2 when the input cannot be read.
     """
     from kgapp.check import ClaimError, check_claim, parse_claim
-    from kgapp.check.batch import check_file
-    from kgapp.check.report import as_json, as_text, csv_rows, csv_text
+    from kgapp.check.report import render, write_batch
     from kgapp.store import open_store
 
     if claims_file is not None and (code or modifiers or pos or payer or dx):
@@ -206,30 +191,16 @@ def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, store: str | N
     with reported():
         st = open_store(_config(store).store)
     try:
-        if claims_file is None:
-            result = check_claim(st, parse_claim(code, modifiers, pos, payer, dx))
-            click.echo({"text": as_text, "json": as_json}[fmt](result) if fmt != "csv" else csv_text(csv_rows(result)),
-                       nl=fmt != "csv")
-            sys.exit(1 if result.has_errors else 0)
-        errors = bad = 0
-        if fmt == "csv":
-            click.echo(csv_text([]), nl=False)
-        for line, result, error, given in check_file(st, claims_file):
-            bad += bool(error)
-            errors += bool(result and result.has_errors)
-            if fmt == "csv":
-                click.echo(csv_text(csv_rows(result, line, error, given), header=False), nl=False)
-            elif fmt == "json":
-                click.echo(as_json(result, line) if result else json.dumps({"line": line, "error": error}))
-            else:
-                click.echo(as_text(result, line) if result else f"line {line}: {given or '(no code)'} — "
-                                                                f"not checked: {error}")
+        if claims_file is not None:
+            sys.exit(write_batch(st, claims_file, fmt, click.echo))
+        result = check_claim(st, parse_claim(code, modifiers, pos, payer, dx))
     except ClaimError as e:
         click.echo(f"Error: {e.message}", err=True)
         sys.exit(2)
     except KgappError as e:
         raise click.ClickException(e.message) from None
-    sys.exit(2 if bad else 1 if errors else 0)
+    click.echo(render(result, fmt))
+    sys.exit(1 if result.has_errors else 0)
 
 
 @main.command()

@@ -6,7 +6,8 @@ from kgapp.build.pipeline import (
     Inputs,
     build,
     load_inputs,
+    validate_files,
     validate_inputs,
 )
 
-__all__ = ["BuildRejected", "BuildResult", "Inputs", "build", "load_inputs", "validate_inputs"]
+__all__ = ["BuildRejected", "BuildResult", "Inputs", "build", "load_inputs", "validate_files", "validate_inputs"]

@@ -19,7 +19,15 @@ from kgapp.build.validate import Report, read_report, validate_graph
 from kgapp.config import Config
 from kgapp.errors import KgappError
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
-from kgapp.sources import SourceFile, data_sources, ontology_sources, shape_sources
+from kgapp.sources import (
+    RDF_SUFFIXES,
+    SourceError,
+    SourceFile,
+    data_sources,
+    graph_for,
+    ontology_sources,
+    shape_sources,
+)
 from kgapp.store.remote.build import write_remote_build
 from kgapp.store.spec import RemoteSpec
 from kgapp.store.writer import write_build
@@ -86,6 +94,22 @@ def load_inputs(config: Config, extra_data: list[SourceFile] | None = None, prog
 
 def validate_inputs(inputs: Inputs) -> Report:
     return validate_graph(inputs.asserted, inputs.shapes, sources_of=inputs.source_index())
+
+
+def validate_files(paths: list[Path]) -> Report:
+    """Validate user files together with the shipped data (a file named like a shipped one replaces it);
+    only results about nodes the files describe are kept. SourceError for a missing or unknown file."""
+    mine = []
+    for path in paths:
+        if not path.is_file():
+            raise SourceError(path, "no such file")
+        if path.suffix.lower() not in RDF_SUFFIXES:
+            raise SourceError(path, "unknown RDF file type (use .ttl, .trig, .nt or .nq)")
+        mine.append(SourceFile(path, graph_for(path), "data"))
+    replaced = {s.graph for s in mine}
+    context = [s for s in data_sources() if s.graph not in replaced]
+    inputs = load_inputs(Config.from_mapping(), extra_data=context + mine)
+    return validate_inputs(inputs).only_from({s.path.name for s in mine})
 
 
 @contextmanager

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
+from kgapp.check.batch import check_file
 from kgapp.check.engine import CheckResult
+from kgapp.store.base import Store
 
 CSV_FIELDS = ("line", "code", "rule", "severity", "message", "facts", "sources", "error")
 
@@ -50,3 +53,28 @@ def csv_text(rows: list[dict[str, Any]], header: bool = True) -> str:
         writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def render(result: CheckResult, fmt: str) -> str:
+    """One line's result as ``fmt`` (text, json or csv with its header)."""
+    if fmt == "csv":
+        return csv_text(csv_rows(result)).rstrip("\n")
+    return as_json(result) if fmt == "json" else as_text(result)
+
+
+def write_batch(store: Store, handle: IO[str], fmt: str, echo: Callable[[str], None]) -> int:
+    """Check every line of a claim file, writing each result as it comes; the exit status: 2 if any line
+    could not be read, else 1 if any finding is an error, else 0."""
+    errors = bad = 0
+    if fmt == "csv":
+        echo(csv_text([]).rstrip("\n"))
+    for line, result, error, given in check_file(store, handle):
+        bad += bool(error)
+        errors += bool(result and result.has_errors)
+        if fmt == "csv":
+            echo(csv_text(csv_rows(result, line, error, given), header=False).rstrip("\n"))
+        elif fmt == "json":
+            echo(as_json(result, line) if result else json.dumps({"line": line, "error": error}))
+        else:
+            echo(as_text(result, line) if result else f"line {line}: {given or '(no code)'} — not checked: {error}")
+    return 2 if bad else 1 if errors else 0

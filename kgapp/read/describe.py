@@ -63,6 +63,12 @@ def _term(node, names: dict[str, str]) -> Term:
     return Term(node.value, "literal", node.value, node.language, dt)
 
 
+def code_notation(store, iri: str) -> str | None:
+    """The notation of ``iri`` when it is a procedure code (its page then links to the claim check)."""
+    rows = list(store.query(P + f"SELECT ?n WHERE {{ <{iri}> a kg:ProcedureCode ; skos:notation ?n }} LIMIT 1"))
+    return rows[0]["n"].value if rows else None
+
+
 def exists(store, iri: str) -> bool:
     """The IRI is a subject, predicate, object or named graph of the store."""
     if not valid_iri(iri):

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, redirect, request
 from kgapp.formats import BY_EXTENSION, BY_NAME, RDF_FORMATS, best_format
 from kgapp.namespaces import KG, VALIDATION_GRAPH
 from kgapp.read import catalog
-from kgapp.read.describe import describe, describe_triples, exists
+from kgapp.read.describe import code_notation, describe, describe_triples, exists
 from kgapp.read.labels import is_web_iri, page_path, valid_iri
 from kgapp.read.search import notation_match
 from kgapp.read.search import search as run_search
@@ -41,7 +41,9 @@ def entity(iri: str, ext: str | None, url_for_ext):
     links = alternates(url_for_ext)
     if fmt.kind == "html":
         d = describe(store, iri)
-        return with_links(Response(*page("entity.html", d=d, alternates=links)), links, vary=ext is None)
+        notation = code_notation(store, iri) if valid_iri(iri) else None
+        return with_links(Response(*page("entity.html", d=d, alternates=links, check_code=notation)), links,
+                          vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
 
 
