@@ -18,9 +18,9 @@ def column(store, slug, name):
     return sorted(r[name] for r in rows(store, slug))
 
 
-def test_twelve_questions_each_with_a_question_line():
+def test_fourteen_questions_each_with_a_question_line():
     queries = load_queries()
-    assert [q.number for q in queries] == list(range(1, 13))
+    assert [q.number for q in queries] == list(range(1, 15))
     for q in queries:
         assert q.question.endswith("?"), q.slug
 
@@ -55,12 +55,42 @@ def test_cq06_payers_per_code(store):
     assert got["64864"]["payers"] == "0"
 
 
-def test_cq10_policy_conflict_is_64868_modifier_50(store):
+def test_cq10_policy_conflicts(store):
     result = rows(store, "cq10-policy-conflicts")
-    assert [r["notation"] for r in result] == ["64868"]
-    assert result[0]["conflict"].endswith("#BilateralModifierConflictShape")
-    assert "modifier 50" in result[0]["message"] and "bilateral surgery indicator 0" in result[0]["message"]
-    assert result[0]["value"].endswith("/modifier-guidance/seed-000/64868-50")
+    assert sorted(r["notation"] for r in result) == ["64600", "64600", "64600", "64612", "64612", "64868"]
+    bilateral = [r for r in result if r["notation"] == "64868"][0]
+    assert bilateral["conflict"].endswith("#BilateralModifierConflictShape")
+    assert "modifier 50" in bilateral["message"] and "bilateral surgery indicator 0" in bilateral["message"]
+    assert bilateral["value"].endswith("/modifier-guidance/seed-000/64868-50")
+    values = {r["value"].split("/id/", 1)[1] for r in result}
+    assert {"modifier-guidance/seed-004/64600-24", "anatomical-site/trigeminal-ganglion",
+            "indication/severe-facial-motor-dysfunction", "treatment/botulinum-toxin-injection",
+            "agent/neurolytic-agent"} < values
+
+
+def test_cq13_interpretations(store):
+    result = rows(store, "cq13-kgapp-interpretations")
+    assert {r["basis"] for r in result} == {"kgapp's reading of the report"}
+    got = {(r["report"], r["subject"].rsplit("/", 1)[-1], r["property"].rsplit("#", 1)[-1],
+            r["value"].rsplit("/", 1)[-1], r["confidence"]) for r in result}
+    assert ("seed report 004", "64600", "placeOfService", "11", "low") in got      # specialty clinics
+    assert ("seed report 004", "64600", "placeOfService", "19", "medium") in got   # hospital outpatient departments
+    assert ("seed report 004", "64600", "placeOfService", "22", "medium") in got
+    assert ("seed report 002", "64864", "serviceCategory", "reconstructive-nerve-surgery", "medium") in got
+    assert ("seed report 002", "locked-content", "missingTopic", "clinical-context", "low") in got
+    # every place of service in the graph is one of these readings: no report states a POS code
+    pos = {(r["subject"], r["value"]) for r in result if r["property"].endswith("#placeOfService")}
+    stated = store.query("SELECT DISTINCT ?c ?p WHERE { ?c <https://w3id.org/kgapp/ontology#placeOfService> ?p }")
+    assert pos == {(s["c"].value, s["p"].value) for s in stated} and len(pos) == 15
+    for r in result:
+        assert r["wording"] and len(r["wording"].split()) < 12
+
+
+def test_cq14_conflicts_per_code(store):
+    got = {r["notation"]: r for r in rows(store, "cq14-conflicts-per-code")}
+    assert {k: v["conflicts"] for k, v in got.items()} == {"64600": "3", "64612": "2", "64868": "1"}
+    assert "E/M-only modifier given for a procedure code" in got["64600"]["rules"]
+    assert "alternative treatment that is the code's own agent" in got["64612"]["rules"]
 
 
 def test_cq11_complications_of_64612(store):

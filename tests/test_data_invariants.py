@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -105,14 +106,109 @@ def test_reference_turtle_matches_the_reference_csv(data):
             assert int(data.value(nerve, KG.cranialNerveNumber)) == int(row["cranial_nerve_number"])
             assert (nerve, SKOS.exactMatch, URIRef(row["uberon"])) in data
     with open(ref / "modifiers.csv", newline="") as f:
-        mods = {row["modifier"] for row in csv.DictReader(f)}
+        mods = {row["modifier"]: row for row in csv.DictReader(f)}
     modifier_notations = {str(data.value(m, SKOS.notation)) for m in data.subjects(RDF.type, KG.Modifier)}
-    assert modifier_notations == mods
+    assert modifier_notations == set(mods)
+    em = URIRef("https://w3id.org/kgapp/id/code-category/evaluation-and-management")
+    for code, row in mods.items():
+        m = URIRef(f"https://w3id.org/kgapp/id/modifier/{code}")
+        scheme = "hcpcs-modifier" if row["code_set"].startswith("HCPCS") else "cpt-modifier"
+        assert (m, SKOS.inScheme, URIRef(f"https://w3id.org/kgapp/id/scheme/{scheme}")) in data, code
+        assert ((m, KG.appliesToCodeCategory, em) in data) == (row["applies_to"] == "evaluation and management codes")
+    roles = (KG.supportingDiagnosis, KG.contextDiagnosis, KG.complicationDiagnosis)
     with open(ref / "icd10cm.csv", newline="") as f:
         for row in csv.DictReader(f):
+            dx = URIRef(f"https://w3id.org/kgapp/id/icd10cm/{row['code']}")
+            assert (data.value(dx, KG.billable).toPython()) == (row["billable"] == "yes"), row["code"]
             for code in row["fits_codes"].split(";"):
-                assert (URIRef(cpt + code), KG.supportingDiagnosis,
-                        URIRef(f"https://w3id.org/kgapp/id/icd10cm/{row['code']}")) in data
+                assert sum((URIRef(cpt + code), p, dx) in data for p in roles) == 1, (code, row["code"])
+    # G97.82 describes a complication and is never a reason for a procedure
+    assert not list(data.subjects(KG.supportingDiagnosis, URIRef("https://w3id.org/kgapp/id/icd10cm/G97.82")))
+    with open(ref / "related-codes.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            folder = "hcpcs" if row["code_set"].startswith("HCPCS") else "cpt"
+            other = URIRef(f"https://w3id.org/kgapp/id/code/{folder}/{row['code']}")
+            assert (other, RDF.type, KG.RelatedCode) in data
+            links = set(data.predicates(URIRef(cpt + row["relation_to"]), other))
+            assert len(links) == 1 and str(next(iter(links))).startswith(str(KG)), row["code"]
+
+
+def test_reference_turtle_is_what_the_tool_writes(tmp_path):
+    """data/ref-*.ttl are generated (tools/reference_to_turtle.py, ICD-10-CM from simple-icd-10-cm): no hand edits."""
+    import importlib.util
+
+    ref = SHARED / "reference"
+    if not ref.is_dir():
+        pytest.skip("../shared/reference is not beside this checkout")
+    tool = resource_dir("data").parent / "tools" / "reference_to_turtle.py"
+    spec = importlib.util.spec_from_file_location("reference_to_turtle", tool)
+    module = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():  # simple-icd-10-cm reads its data with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        spec.loader.exec_module(module)
+    module.main(ref, tmp_path)
+    for generated in sorted(tmp_path.glob("ref-*.ttl")):
+        shipped = resource_dir("data") / generated.name
+        assert shipped.read_text(encoding="utf-8") == generated.read_text(encoding="utf-8"), generated.name
+
+
+def test_every_icd10cm_code_matches_the_library(data):
+    """Title, billable flag and parent of every ICD-10-CM node are those of the maintained code set."""
+    with warnings.catch_warnings():  # simple-icd-10-cm reads its data with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        icd = pytest.importorskip("simple_icd_10_cm")
+    base = "https://w3id.org/kgapp/id/icd10cm/"
+    checked = 0
+    for dx in set(data.subjects(RDF.type, KG.DiagnosisCode)) | set(data.subjects(RDF.type, KG.DiagnosisCodeGroup)):
+        code = str(data.value(dx, SKOS.notation))
+        assert icd.is_valid_item(code), code
+        assert str(data.value(dx, SKOS.prefLabel)) == icd.get_description(code), code
+        if (dx, RDF.type, KG.DiagnosisCode) in data:
+            assert data.value(dx, KG.billable).toPython() == icd.is_leaf(code), code
+        parent = icd.get_parent(code)
+        if parent:
+            expected = base + (f"chapter-{parent}" if icd.is_chapter(parent) else parent)
+            assert str(data.value(dx, SKOS.broader)) == expected, code
+        checked += 1
+    assert checked >= 15
+
+
+def test_every_interpretation_is_kgapps_reading_with_a_source(data):
+    """A mapped statement carries its qualifier: kgapp's basis, the report's words, a confidence, the report."""
+    reading = URIRef("https://w3id.org/kgapp/id/mapping-basis/kgapp-reading")
+    interpretations = list(data.subjects(RDF.type, KG.Interpretation))
+    assert len(interpretations) >= 20
+    for i in interpretations:
+        assert data.value(i, KG.mappingBasis) == reading, i
+        assert (data.value(i, PROV.wasDerivedFrom), RDF.type, KG.SeedReport) in data, i
+        assert str(data.value(i, KG.confidence)) in {"high", "medium", "low"}, i
+        assert data.value(i, KG.reportWording), i
+        subject = data.value(None, KG.hasInterpretation, i)
+        assert (subject, data.value(i, KG.interpretedProperty), data.value(i, KG.interpretedValue)) in data, i
+
+
+def _statements_in(path: Path) -> Graph:
+    return Graph().parse(path)
+
+
+def test_no_mapped_place_of_service_stands_as_a_report_statement():
+    """Reports describe settings in words: every POS (and every mapped value) lives in a reading graph, qualified."""
+    mapped = (KG.placeOfService, KG.diagnosisCode, KG.indicationNerve, KG.treatmentAgent)
+    for source in data_sources():
+        g = _statements_in(source.path)
+        if source.path.name.startswith("seed-"):
+            for p in mapped:
+                assert not list(g.triples((None, p, None))), f"{source.path.name} states {p} as the report's"
+        if source.path.name.startswith("reading-"):
+            assert (source.graph, PROV.wasDerivedFrom, None) in g
+            for s, p, o in g:
+                if p in mapped or p in (KG.serviceCategory, KG.missingTopic):
+                    assert any(g.value(i, KG.interpretedProperty) == p and g.value(i, KG.interpretedValue) == o
+                               for i in g.objects(s, KG.hasInterpretation)), (source.path.name, s, p, o)
+    # 64864's report gives no service category: only the reading graph may state one
+    code = URIRef("https://w3id.org/kgapp/id/code/cpt/64864")
+    seed = _statements_in(resource_dir("data") / "seed-002-64864.ttl")
+    assert seed.value(code, KG.serviceCategory) is None
 
 
 def _words(text: str) -> list[str]:

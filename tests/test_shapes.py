@@ -21,14 +21,31 @@ def test_shipped_data_conforms(shipped_report):
     assert shipped_report.conforms, shipped_report.as_text()
 
 
-def test_the_only_warning_is_the_64868_bilateral_conflict(shipped_report):
-    warnings = shipped_report.warnings
-    assert len(warnings) == 1
-    w = warnings[0]
-    assert w.focus.endswith("/code/cpt/64868")
-    assert w.shape.endswith("#BilateralModifierConflictShape")
-    # both sides of the conflict are named as sources
-    assert "seed-000-64868.ttl" in w.sources and "ref-medicare-pfs-indicators.ttl" in w.sources
+EXPECTED_WARNINGS = {
+    ("64868", "BilateralModifierConflictShape", "modifier-guidance/seed-000/64868-50"),
+    ("64600", "ModifierForEMCodeOnProcedureCode", "modifier-guidance/seed-004/64600-24"),
+    ("64600", "InjectionSiteOfAnotherCode", "anatomical-site/trigeminal-ganglion"),
+    ("64600", "IndicationOfAnotherNerve", "indication/severe-facial-motor-dysfunction"),
+    ("64612", "AlternativeTreatmentIsTheCodesAgent", "treatment/botulinum-toxin-injection"),
+    ("64612", "AgentOfAnotherProcedureType", "agent/neurolytic-agent"),
+}
+
+
+def warning_keys(report):
+    return {(w.focus.rsplit("/", 1)[-1], w.shape.rsplit("#", 1)[-1], w.value.split("/id/", 1)[-1])
+            for w in report.warnings}
+
+
+def test_the_warnings_are_the_known_conflicts(shipped_report):
+    assert warning_keys(shipped_report) == EXPECTED_WARNINGS
+    for w in shipped_report.warnings:
+        code = w.focus.rsplit("/", 1)[-1]
+        seed = {"64868": "seed-000-64868.ttl", "64612": "seed-003-64612.ttl", "64600": "seed-004-64600.ttl"}[code]
+        # both sides of each conflict are named as sources, and the message names them too
+        assert seed in w.sources and any(s.startswith("ref-") for s in w.sources), w.sources
+        assert "reference file" in w.message, w.message
+    bilateral = next(w for w in shipped_report.warnings if w.shape.endswith("#BilateralModifierConflictShape"))
+    assert "ref-medicare-pfs-indicators.ttl" in bilateral.sources
 
 
 def mutated(tmp_path: Path, filename: str, old: str, new: str):
@@ -104,8 +121,8 @@ def test_guidance_with_neither_note_nor_gap(tmp_path):
 
 
 def test_place_of_service_not_in_code_set(tmp_path):
-    report = mutated(tmp_path, "seed-001-64866.ttl", "kg:placeOfService pos:21, pos:22, pos:24 ;",
-                     "kg:placeOfService pos:21, pos:22, pos:99 ;")
+    report = mutated(tmp_path, "reading-001-64866.ttl", "cpt:64866 kg:placeOfService pos:24 ;",
+                     "cpt:64866 kg:placeOfService pos:99 ;")
     only_violation(report, "/code/cpt/64866", "place of service must be a kg:PlaceOfService")
 
 
@@ -126,12 +143,13 @@ def test_warning_disappears_when_sources_agree(tmp_path):
     p.write_text(head + block.replace('kg:bilateralSurgeryIndicator "0"', 'kg:bilateralSurgeryIndicator "1"', 1),
                  encoding="utf-8")
     report = validate_inputs(load_inputs(Config(data_dirs=(data,))))
-    assert report.conforms and report.warnings == []
+    assert report.conforms
+    assert warning_keys(report) == {k for k in EXPECTED_WARNINGS if k[0] != "64868"}
 
 
 def test_office_setting_for_facility_only_code_warns(tmp_path):
-    report = mutated(tmp_path, "seed-000-64868.ttl", "kg:placeOfService pos:21, pos:22 ;",
-                     "kg:placeOfService pos:21, pos:22, pos:11 ;")
+    report = mutated(tmp_path, "reading-000-64868.ttl", "cpt:64868 kg:placeOfService pos:21 ;",
+                     "cpt:64868 kg:placeOfService pos:21, pos:11 ;")
     assert report.conforms
     assert any(w.shape.endswith("#OfficeSettingConflictShape") and w.focus.endswith("/64868")
                for w in report.warnings)
@@ -163,3 +181,74 @@ def test_hoisted_property_shapes_report_exactly_what_nested_ones_do(tmp_path):
     nested, hoisted = results(inputs.shapes), results(hoist_property_shapes(inputs.shapes))
     assert len(nested) >= 5
     assert hoisted == nested
+
+
+# --- each report-vs-code-set rule fires on the shipped data and is silent once the claim is corrected ---
+
+def _only_that_warning_gone(report, shape: str):
+    assert report.conforms, report.as_text()
+    assert warning_keys(report) == {k for k in EXPECTED_WARNINGS if k[1] != shape}
+
+
+def _fires(shipped_report, shape: str, focus: str, *words: str):
+    hits = [w for w in shipped_report.warnings if w.shape.endswith("#" + shape) and w.focus.endswith(focus)]
+    assert len(hits) == 1
+    for word in words:
+        assert word in hits[0].message, hits[0].message
+    return hits[0]
+
+
+def test_em_modifier_on_procedure_code(shipped_report, tmp_path):
+    _fires(shipped_report, "ModifierForEMCodeOnProcedureCode", "/64600",
+           "seed report 004", "modifier 24", "evaluation and management", "modifiers.csv")
+    # a modifier meant for procedure codes is no conflict
+    report = mutated(tmp_path, "seed-004-64600.ttl", "kg:modifier mod:24 ;", "kg:modifier mod:58 ;")
+    _only_that_warning_gone(report, "ModifierForEMCodeOnProcedureCode")
+
+
+def test_em_modifier_rule_reads_the_modifier_table(tmp_path):
+    # if the code set said 24 went on procedure codes, the same guidance would not be flagged
+    report = mutated(tmp_path, "ref-modifiers.ttl", "code-category/evaluation-and-management> .\n\n"
+                     "<https://w3id.org/kgapp/id/modifier/25>", "code-category/procedure> .\n\n"
+                     "<https://w3id.org/kgapp/id/modifier/25>")
+    _only_that_warning_gone(report, "ModifierForEMCodeOnProcedureCode")
+
+
+def test_alternative_treatment_that_is_the_codes_agent(shipped_report, tmp_path):
+    _fires(shipped_report, "AlternativeTreatmentIsTheCodesAgent", "/64612",
+           "seed report 003", "botulinum toxin injection", "J0585", "related-codes.csv")
+    report = mutated(tmp_path, "seed-003-64612.ttl",
+                     "kg:alternativeTreatment tx:botulinum-toxin-injection, tx:microvascular-decompression ;",
+                     "kg:alternativeTreatment tx:microvascular-decompression ;")
+    _only_that_warning_gone(report, "AlternativeTreatmentIsTheCodesAgent")
+
+
+def test_agent_term_of_another_procedure_type(shipped_report, tmp_path):
+    _fires(shipped_report, "AgentOfAnotherProcedureType", "/64612",
+           "seed report 003", "neurolytic agent", "chemical neurolysis", "chemodenervation")
+    report = mutated(tmp_path, "seed-003-64612.ttl", "kg:usesAgent agent:neurolytic-agent ;",
+                     "kg:usesAgent agent:botulinum-toxin ;")
+    _only_that_warning_gone(report, "AgentOfAnotherProcedureType")
+
+
+def test_injection_site_of_another_code(shipped_report, tmp_path):
+    _fires(shipped_report, "InjectionSiteOfAnotherCode", "/64600",
+           "seed report 004", "ganglion", "64605 or 64610", "infraorbital", "related-codes.csv")
+    report = mutated(tmp_path, "seed-004-64600.ttl",
+                     "kg:injectionSite site:trigeminal-ganglion, site:trigeminal-peripheral-branches ;",
+                     "kg:injectionSite site:trigeminal-peripheral-branches ;")
+    _only_that_warning_gone(report, "InjectionSiteOfAnotherCode")
+
+
+def test_indication_of_another_nerve(shipped_report, tmp_path):
+    _fires(shipped_report, "IndicationOfAnotherNerve", "/64600",
+           "seed report 004", "severe facial motor dysfunction", "facial nerve", "trigeminal nerve", "kgapp's reading")
+    report = mutated(tmp_path, "seed-004-64600.ttl",
+                     "kg:hasIndication ind:trigeminal-neuralgia, ind:severe-facial-motor-dysfunction ;",
+                     "kg:hasIndication ind:trigeminal-neuralgia ;")
+    _only_that_warning_gone(report, "IndicationOfAnotherNerve")
+
+
+def test_interpretation_without_basis_is_a_violation(tmp_path):
+    report = mutated(tmp_path, "reading-004-64600.ttl", "    kg:mappingBasis basis:kgapp-reading ;\n", "")
+    only_violation(report, "/interpretation/seed-004/service-category", "mappingBasis")

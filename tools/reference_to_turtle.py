@@ -10,7 +10,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import sys
+from importlib.metadata import version
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from icd10cm_to_turtle import icd10cm_turtle  # noqa: E402
 
 HEADER = """@prefix kg:      <https://w3id.org/kgapp/ontology#> .
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
@@ -21,6 +25,7 @@ HEADER = """@prefix kg:      <https://w3id.org/kgapp/ontology#> .
 @prefix id:      <https://w3id.org/kgapp/id/> .
 @prefix src:     <https://w3id.org/kgapp/id/source/> .
 @prefix cpt:     <https://w3id.org/kgapp/id/code/cpt/> .
+@prefix hcpcs:   <https://w3id.org/kgapp/id/code/hcpcs/> .
 """
 
 SOURCES = {
@@ -29,14 +34,20 @@ SOURCES = {
                                 "2023-01"),
     "nerves": ("Anatomy and terminology alignments of the four cranial nerves",
                "UBERON anatomy ontology and SNOMED CT concept identifiers", None),
-    "icd10cm": ("ICD-10-CM diagnoses that fit the five codes",
-                "ICD-10-CM tabular list, FY2026 data as shipped in the PyPI package simple-icd-10-cm 1.5.0", "2025-10"),
+    "icd10cm": ("ICD-10-CM diagnoses that fit the five codes, with their parent chain from the code set",
+                "ICD-10-CM tabular list, FY2026 data as shipped in the PyPI package simple-icd-10-cm "
+                + version("simple-icd-10-cm") + " (titles, billable flags, hierarchy, Excludes notes, 7th characters)",
+                "2025-10"),
     "place-of-service": ("CMS place-of-service codes used by the five codes",
                          "CMS Place of Service code set", None),
     "nucc-taxonomy": ("NUCC provider taxonomy codes for the specialties the reports name",
                       "NUCC Health Care Provider Taxonomy code set", None),
-    "modifiers": ("CPT modifiers the reports name or that are needed around them",
-                  "CPT modifier definitions (AMA), paraphrased", None),
+    "modifiers": ("CPT and HCPCS Level II modifiers the reports name or that are needed around them",
+                  "CPT modifier definitions (AMA) and HCPCS Level II modifier definitions (CMS), meanings paraphrased",
+                  None),
+    "related-codes": ("Neighbouring codes of the five codes and how they relate to them",
+                      "CMS Medicare Physician Fee Schedule RVU file (global periods, add-on status), the HCPCS Level II "
+                      "code set (J0585), CPT code structure and CMS billing guidance", None),
 }
 
 
@@ -101,6 +112,8 @@ INDICATORS = {
 
 
 def medicare(path: Path) -> str:
+    """Fee-schedule indicators. A code with a 0-, 10- or 90-day global surgery period is a procedure code
+    (CMS global surgery package), which the modifier rules read as kg:codeCategory."""
     out = [provenance("medicare-pfs-indicators", path)]
     for r in rows(path):
         out.append(f"""
@@ -118,7 +131,8 @@ cpt:{r['code']} a kg:ProcedureCode ;
     kg:assistantSurgeryIndicator {lit(r['asst_surg'])} ;
     kg:coSurgeonIndicator {lit(r['co_surg'])} ;
     kg:teamSurgeryIndicator {lit(r['team_surg'])} ;
-    kg:facilityPricingOnly "{'true' if r['facility_only_pricing'] == 'yes' else 'false'}"^^xsd:boolean .
+    kg:facilityPricingOnly "{'true' if r['facility_only_pricing'] == 'yes' else 'false'}"^^xsd:boolean ;
+    kg:codeCategory <https://w3id.org/kgapp/id/code-category/procedure> .
 """)
     out.append("\n# What each indicator value means (CMS file documentation, paraphrased).\n")
     for prop, (slug, values) in INDICATORS.items():
@@ -146,17 +160,23 @@ def nerves(path: Path) -> str:
     return "".join(out)
 
 
+# How each diagnosis of icd10cm.csv relates to the codes it fits, after the "fits" column of the reference
+# README: a reason for doing the procedure (supporting), context only, or a complication. Default: supporting.
+DIAGNOSIS_ROLE = {
+    "G97.82": "complicationDiagnosis",  # "complications (not a reason for the procedure)"
+    "S04.3": "contextDiagnosis",        # "64600 context"
+    "G24.5": "contextDiagnosis",        # "64612 context"
+}
+
+
 def icd10cm(path: Path) -> str:
-    out = [provenance("icd10cm", path)]
-    for r in rows(path):
-        out.append(f"""
-<https://w3id.org/kgapp/id/icd10cm/{r['code']}> a kg:DiagnosisCode ;
-    skos:notation {lit(r['code'])} ;
-    skos:prefLabel {lit(r['title'])}@en ;
-    kg:billable "{'true' if r['billable'] == 'yes' else 'false'}"^^xsd:boolean .
-""")
+    """Diagnosis nodes come from the simple-icd-10-cm library; which code they fit comes from the CSV."""
+    table = rows(path)
+    out = [provenance("icd10cm", path), icd10cm_turtle([r["code"] for r in table]), "\n"]
+    for r in table:
+        role = DIAGNOSIS_ROLE.get(r["code"], "supportingDiagnosis")
         for c in r["fits_codes"].split(";"):
-            out.append(f"cpt:{c} kg:supportingDiagnosis <https://w3id.org/kgapp/id/icd10cm/{r['code']}> .\n")
+            out.append(f"cpt:{c} kg:{role} <https://w3id.org/kgapp/id/icd10cm/{r['code']}> .\n")
     return "".join(out)
 
 
@@ -175,19 +195,100 @@ def code_set(slug: str, folder: str, cls: str, code: str, label: str, extra=lamb
     return convert
 
 
-def _x_modifier_under_59(row: dict) -> str:
-    """XE, XS, XP and XU are more specific forms of 59."""
-    if row["modifier"] not in ("XE", "XS", "XP", "XU"):
-        return ""
-    return (f"<https://w3id.org/kgapp/id/modifier/{row['modifier']}> skos:broader "
-            "<https://w3id.org/kgapp/id/modifier/59> .\n")
+MODIFIER_SCHEME = {"CPT (AMA)": "cpt-modifier", "HCPCS Level II (CMS)": "hcpcs-modifier"}
+CODE_CATEGORY = {"procedure codes": "procedure", "evaluation and management codes": "evaluation-and-management"}
+
+
+def _modifier_facts(row: dict) -> str:
+    """Code set, what kind of code the modifier is appended to, and 59's more specific X modifiers."""
+    m = f"<https://w3id.org/kgapp/id/modifier/{row['modifier']}>"
+    out = (f"{m} skos:inScheme <https://w3id.org/kgapp/id/scheme/{MODIFIER_SCHEME[row['code_set']]}> ;\n"
+           f"    kg:appliesToCodeCategory <https://w3id.org/kgapp/id/code-category/{CODE_CATEGORY[row['applies_to']]}> .\n")
+    if row["modifier"] in ("XE", "XS", "XP", "XU"):
+        out += (f"{m} skos:broader <https://w3id.org/kgapp/id/modifier/59> .\n"
+                f"<https://w3id.org/kgapp/id/modifier/59> kg:moreSpecificModifier {m} .\n")
+    return out
+
+
+# Neighbouring codes (related-codes.csv). The short names are kgapp's own; the CSV's relation column picks
+# the property. The facts below the names are those of the reference README's "Neighbouring codes" section.
+RELATED_SHORT_NAME = {
+    "64605": "Trigeminal neurolysis at the foramen ovale (second/third division)",
+    "64610": "Trigeminal neurolysis at the foramen ovale, imaging-monitored",
+    "64885": "Head or neck nerve graft, 4 cm or less",
+    "64886": "Head or neck nerve graft, longer than 4 cm",
+    "J0585": "OnabotulinumtoxinA, billed per unit",
+    "95873": "Electrical-stimulation guidance for chemodenervation (add-on)",
+    "95874": "Needle-EMG guidance for chemodenervation (add-on)",
+}
+RELATION_PROPERTY = {
+    "alternative-code-for-another-site": "alternativeCodeForOtherSite",
+    "related-repair": "relatedRepairCode",
+    "separately-billed-drug": "separatelyBilledDrug",
+    "add-on-guidance": "addOnGuidanceCode",
+}
+CODE_FOLDER = {"CPT (AMA)": ("cpt", "cpt"), "HCPCS Level II (CMS)": ("hcpcs", "hcpcs")}
+# the sites each code covers: 64600 only the four named peripheral branches; 64605/64610 the ganglion
+# reached through the foramen ovale
+SITES = {
+    "supraorbital-nerve": "supraorbital nerve (trigeminal branch)",
+    "infraorbital-nerve": "infraorbital nerve (trigeminal branch)",
+    "mental-nerve": "mental nerve (trigeminal branch)",
+    "inferior-alveolar-nerve": "inferior alveolar nerve (trigeminal branch)",
+    "trigeminal-ganglion": "trigeminal (Gasserian) ganglion, reached through the foramen ovale",
+}
+COVERS_SITE = {
+    "64600": ["supraorbital-nerve", "infraorbital-nerve", "mental-nerve", "inferior-alveolar-nerve"],
+    "64605": ["trigeminal-ganglion"],
+    "64610": ["trigeminal-ganglion"],
+}
+AGENTS = {"botulinum-toxin": "botulinum toxin"}
+DRUG_AGENT = {"J0585": "botulinum-toxin"}       # J0585 bills onabotulinumtoxinA
+USUAL_AGENT = {"64612": "botulinum-toxin"}      # the usual agent of facial-nerve chemodenervation
+NOT_REPORTED_TOGETHER = [("95873", "95874")]   # one or the other for the same service
+
+
+def _code_iri(code: str) -> str:
+    return f"hcpcs:{code}" if code[0].isalpha() else f"cpt:{code}"
+
+
+def related_codes(path: Path) -> str:
+    out = [provenance("related-codes", path)]
+    for r in rows(path):
+        folder, scheme = CODE_FOLDER[r["code_set"]]
+        code = f"{folder}:{r['code']}"
+        period = f" ;\n    kg:globalPeriodIndicator {lit(r['global_days'])}" if r["global_days"] else ""
+        out.append(f"""
+{code} a kg:RelatedCode ;
+    skos:notation {lit(r['code'])} ;
+    skos:inScheme <https://w3id.org/kgapp/id/scheme/{scheme}> ;
+    skos:prefLabel {lit(RELATED_SHORT_NAME[r['code']])}@en{period} .
+cpt:{r['relation_to']} kg:{RELATION_PROPERTY[r['relation']]} {code} .
+""")
+    out.append("\n# Sites each code covers, agents, and codes not reported together.\n")
+    for slug, label in SITES.items():
+        out.append(f"<https://w3id.org/kgapp/id/anatomical-site/{slug}> a kg:AnatomicalSite ;\n"
+                   f"    rdfs:label {lit(label)}@en ;\n    kg:siteOfNerve <https://w3id.org/kgapp/id/nerve/trigeminal> .\n")
+    for code, sites in COVERS_SITE.items():
+        out.append(f"{_code_iri(code)} kg:coversSite "
+                   + ", ".join(f"<https://w3id.org/kgapp/id/anatomical-site/{s}>" for s in sites) + " .\n")
+    for slug, label in AGENTS.items():
+        out.append(f"<https://w3id.org/kgapp/id/agent/{slug}> a kg:Agent ;\n    rdfs:label {lit(label)}@en .\n")
+    for code, agent in DRUG_AGENT.items():
+        out.append(f"{_code_iri(code)} kg:drugAgent <https://w3id.org/kgapp/id/agent/{agent}> .\n")
+    for code, agent in USUAL_AGENT.items():
+        out.append(f"{_code_iri(code)} kg:usualAgent <https://w3id.org/kgapp/id/agent/{agent}> .\n")
+    for a, b in NOT_REPORTED_TOGETHER:
+        out.append(f"{_code_iri(a)} kg:notReportedWith {_code_iri(b)} .\n{_code_iri(b)} kg:notReportedWith {_code_iri(a)} .\n")
+    return "".join(out)
 
 
 CONVERTERS = {
     "medicare-pfs-indicators": medicare, "nerves": nerves, "icd10cm": icd10cm,
     "place-of-service": code_set("place-of-service", "place-of-service", "PlaceOfService", "pos", "name"),
     "nucc-taxonomy": code_set("nucc-taxonomy", "specialty", "Specialty", "code", "specialty"),
-    "modifiers": code_set("modifiers", "modifier", "Modifier", "modifier", "short_meaning", _x_modifier_under_59),
+    "modifiers": code_set("modifiers", "modifier", "Modifier", "modifier", "short_meaning", _modifier_facts),
+    "related-codes": related_codes,
 }
 
 
