@@ -57,7 +57,7 @@ def check() -> Any:
     form = {"code": given.get("code") or "", "modifier": " ".join(_mods(given)), "pos": given.get("pos") or "",
             "payer": given.get("payer") or "",
             "dx": " ".join([given["dx"]] if isinstance(given.get("dx"), str) else given.get("dx") or [])}
-    if not given.get("code") and not wants_json():
+    if request.method == "GET" and not given and not wants_json():
         return page("check.html", form=form, result=None, names={}, examples=EXAMPLES)
     claim = parse_claim(given.get("code"), _mods(given), given.get("pos"), given.get("payer"), given.get("dx"))
     result = check_claim(get_store(), claim)
