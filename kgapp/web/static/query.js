@@ -46,6 +46,17 @@
     clearError: () => null,
   };
 
+  // The completion list scrolls when long; it is driven from the editor with the arrow keys (a listbox
+  // with aria-activedescendant); tabindex="0" also lets a keyboard user reach a scrolled list directly.
+  const host = document.querySelector(".sparql-editor-host");
+  if (host && host.shadowRoot && window.MutationObserver) {
+    new MutationObserver(function () {
+      host.shadowRoot.querySelectorAll('[role="listbox"]:not([tabindex])').forEach(function (list) {
+        list.setAttribute("tabindex", "0");
+      });
+    }).observe(host.shadowRoot, { childList: true, subtree: true });
+  }
+
   // -- terms -------------------------------------------------------------------------------------
 
   function compact(iri) {
