@@ -82,7 +82,7 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
         write_index(folder, index_rows(store))
     except BaseException:
         store = None
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
         raise
     store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": summary,
@@ -120,6 +120,16 @@ def fill(store: ox.Store, files: Iterable[SourceFile], graphs: Iterable[tuple[st
     counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in
               dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs])}
     return counts, _count(store, "?s ?p ?o")
+
+
+def _remove(folder: Path, tries: int = 20) -> None:
+    """Delete a failed build's folder. RocksDB's background threads may still be closing files just
+    after the store is dropped, so a first removal can leave a file behind on a busy machine."""
+    for _ in range(tries):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
 
 
 def _may_have_blank_nodes(path: Path) -> bool:
