@@ -176,8 +176,9 @@ def export(fmt: str, inferred: bool, output: str | None, store: str | None) -> N
               help="CSV of claim lines (header code,modifiers,pos,payer,dx; several values space-separated).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help=FORMAT_HELP)
+@click.option("--no-cache", is_flag=True, help="Run every rule afresh for every line (to measure; same answers).")
 @click.option("--store", metavar="STORE", help=STORE_HELP)
-def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, store: str | None) -> None:
+def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, no_cache: bool, store: str | None) -> None:
     """Check a claim line (or a CSV of them) against the graph: findings with the facts and sources behind them.
 
     Exit 0 when no finding is an error, 1 when one is, 2 when the input cannot be read.
@@ -192,7 +193,7 @@ def check(code, modifiers, pos, payer, dx, claims_file, fmt: str, store: str | N
         st = open_store(_config(store).store)
     try:
         if claims_file is not None:
-            sys.exit(write_batch(st, claims_file, fmt, click.echo))
+            sys.exit(write_batch(st, claims_file, fmt, click.echo, cache=not no_cache))
         result = check_claim(st, parse_claim(code, modifiers, pos, payer, dx))
     except ClaimError as e:
         click.echo(f"Error: {e.message}", err=True)

@@ -224,3 +224,12 @@ def test_code_pages_link_to_the_check(client):
 def test_the_page_escapes_what_it_echoes(client):
     html = client.get("/check", query_string={"code": "<script>"}).get_data(as_text=True)
     assert "<script>" not in html.split("<main", 1)[1] and "&lt;script&gt;" in html
+
+
+def test_cached_rule_answers_equal_fresh_ones(store):
+    for line in LINES + [dict(code="64868", modifiers=["50"]), dict(code="64868", modifiers=["51"])]:
+        fresh = check_claim(store, parse_claim(line["code"], line.get("modifiers"), line.get("pos"),
+                                               line.get("payer"), line.get("dx")), cache_results=False)
+        for _ in range(2):  # the second time every rule answer comes from the cache
+            cached = run(store, **line)
+            assert cached.as_dict() == fresh.as_dict()

@@ -82,7 +82,7 @@ def node(item: str, present: set[str], listed: frozenset[str] = frozenset()) -> 
         targets = sorted({m for n in notes for m in _NOTE_CODE.findall(n)} & present)
         if targets:
             lines.append(f"    kg:{prop} " + ", ".join(iri(t) for t in targets))
-    for ch, meaning in icd.get_seven_chr_def(item).items():
+    for ch in icd.get_seven_chr_def(item):
         lines.append(f"    kg:seventhCharacter <{BASE}{item}/seventh-character/{ch}>")
     out = " ;\n".join(lines) + " .\n"
     for ch, meaning in icd.get_seven_chr_def(item).items():

@@ -17,7 +17,7 @@ class BatchError(ClaimError):
     """The file itself cannot be read as a claim file (no header, unknown columns)."""
 
 
-def check_file(store: Store, handle: IO[str]) -> Iterator[tuple[int, CheckResult | None, str, str]]:
+def check_file(store: Store, handle: IO[str], cache: bool = True) -> Iterator[tuple[int, CheckResult | None, str, str]]:
     """(line number, result or None, error message, code as given) for each data line; a bad line does
     not stop the others. Line numbers count the header as line 1, as a spreadsheet shows them."""
     reader = csv.DictReader(handle)
@@ -40,4 +40,4 @@ def check_file(store: Store, handle: IO[str]) -> Iterator[tuple[int, CheckResult
         except ClaimError as e:
             yield line, None, e.message, (row.get("code") or "").strip()
             continue
-        yield line, check_claim(store, claim), "", claim.code
+        yield line, check_claim(store, claim, cache), "", claim.code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -11,12 +12,14 @@ import pyoxigraph as ox
 from kgapp.check.claim import Claim
 from kgapp.check.icd import CODE_SET, Diagnosis, diagnosis, excludes1_pairs
 from kgapp.check.rules import SEVERITIES, Rule, load_rules
-from kgapp.namespaces import DEFAULT_BASE_IRI, GRAPH, sparql_prologue
-from kgapp.store.base import Store
+from kgapp.namespaces import DEFAULT_BASE_IRI, GRAPH, SKOS, sparql_prologue
+from kgapp.store.base import Store, memoised
+from kgapp.store.search_index import candidates
 
 ICD_SOURCE = str(GRAPH["ref-icd10cm"])  # the graph kgapp generates from the same code set
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 ABSENT = "urn:kgapp:absent"
+CACHE_SIZE = 50_000  # rule answers kept per store (each a few findings)
 
 
 @dataclass
@@ -69,7 +72,22 @@ def _values(variables: list[str], rows: list[list[str]]) -> str:
     return f"VALUES ({head}) {{ {body} }}"
 
 
-def bindings(claim: Claim, dx: list[Diagnosis], base: str = DEFAULT_BASE_IRI) -> dict[str, str]:
+def close_codes(store: Store, code: str, base: str, limit: int = 8) -> list[str]:
+    """Codes in the graph whose notation starts like ``code`` (its first three characters), for a
+    suggestion when the code is unknown: from the build's search index, else one bounded query."""
+    stem = code[:3]
+    if store.search_index is not None:
+        rows = candidates(store.search_index, [stem.lower()])
+        found = sorted({t for s, p, t in rows if p == str(SKOS.notation) and t.upper().startswith(stem)
+                        and s.startswith(f"{base}code/")})
+        return found[:limit]
+    query = (f'SELECT DISTINCT ?n WHERE {{ ?c skos:notation ?n ; a kg:ProcedureCode '
+             f'FILTER(STRSTARTS(?n, "{stem}")) }} ORDER BY ?n LIMIT {limit}')
+    return [r["n"].value for r in cast(ox.QuerySolutions, store.query(sparql_prologue() + query))]
+
+
+def bindings(claim: Claim, dx: list[Diagnosis], base: str = DEFAULT_BASE_IRI, known: bool = True,
+             nearby: list[str] | None = None) -> dict[str, str]:
     """The VALUES blocks a rule may place with {{CLAIM}}, {{MODIFIERS}}, {{DX}}, {{DX_ANCESTORS}}, {{EXCLUDES1}}."""
     # An absent field is a name nothing in the graph has (never UNDEF: an unbound variable would match
     # anything in the rule's patterns); rules that need the field say so and are skipped without it.
@@ -78,9 +96,10 @@ def bindings(claim: Claim, dx: list[Diagnosis], base: str = DEFAULT_BASE_IRI) ->
     modifier_set = " " + " ".join(claim.modifiers) + " "  # " 50 LT " : CONTAINS(?modifierSet, " LT ")
     icd_iri = f"{base}icd10cm/"
     return {
-        "CLAIM": _values(["code", "notation", "pos", "posNotation", "payer", "modifierSet", "dxCount", "dxList"], [[
-            f"<{code_iri(claim.code, base)}>", _lit(claim.code), pos, _lit(claim.pos or ""),
-            payer, _lit(modifier_set), str(len(claim.dx)), _lit(", ".join(claim.dx))]]),
+        "CLAIM": _values(["code", "notation", "known", "nearby", "pos", "posNotation", "payer", "modifierSet",
+                          "dxCount", "dxList"], [[
+            f"<{code_iri(claim.code, base)}>", _lit(claim.code), _lit(known), _lit(", ".join(nearby or [])), pos,
+            _lit(claim.pos or ""), payer, _lit(modifier_set), str(len(claim.dx)), _lit(", ".join(claim.dx))]]),
         "MODIFIERS": _values(["modifier", "modifierNotation"],
                              [[f"<{base}modifier/{m}>", _lit(m)] for m in claim.modifiers]),
         "DX": _values(["dx", "dxNotation", "dxValid", "dxBillable", "dxTitle", "dxExample"],
@@ -126,13 +145,32 @@ def run_rule(store: Store, rule: Rule, values: dict[str, str], base: str = DEFAU
     return list(found.values())
 
 
-def check_claim(store: Store, claim: Claim) -> CheckResult:
-    """Every rule's findings for ``claim``: errors first, then warnings, then information."""
+def check_claim(store: Store, claim: Claim, cache_results: bool = True) -> CheckResult:
+    """Every rule's findings for ``claim``: errors first, then warnings, then information.
+
+    A rule's findings depend only on the claim fields it reads and on the build, which never changes,
+    so they are kept per opened store (``cache_results=False`` measures the uncached cost)."""
     base = store.manifest.get("base_iri") or DEFAULT_BASE_IRI
-    values = bindings(claim, [diagnosis(d) for d in claim.dx], base)
+    known = bool(store.query(f"ASK {{ <{code_iri(claim.code, base)}> <{SKOS.notation}> ?n }}"))
+    nearby = [] if known else close_codes(store, claim.code, base)
+    values = bindings(claim, [diagnosis(d) for d in claim.dx], base, known, nearby)
     given = {"modifiers": bool(claim.modifiers), "pos": bool(claim.pos), "payer": bool(claim.payer),
              "dx": bool(claim.dx)}
-    findings = [f for rule in load_rules() if all(given[n] for n in rule.needs)
-                for f in run_rule(store, rule, values, base)]
+    fields = {"code": claim.code, "modifiers": claim.modifiers, "pos": claim.pos, "payer": claim.payer, "dx": claim.dx}
+    cache: OrderedDict[tuple[Any, ...], list[Finding]] | None = (
+        memoised(store, "check-results", OrderedDict) if cache_results else None)
+    findings = []
+    for rule in load_rules():
+        if not all(given[n] for n in rule.needs):
+            continue
+        key = (rule.id, *(fields[f] for f in rule.reads))
+        found = cache.get(key) if cache is not None else None
+        if found is None:
+            found = run_rule(store, rule, values, base)
+            if cache is not None:
+                cache[key] = found
+                if len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
+        findings += found
     findings.sort(key=lambda f: SEVERITIES.index(f.severity))  # stable: rule order within a severity
     return CheckResult(claim, findings)

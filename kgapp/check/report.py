@@ -62,13 +62,13 @@ def render(result: CheckResult, fmt: str) -> str:
     return as_json(result) if fmt == "json" else as_text(result)
 
 
-def write_batch(store: Store, handle: IO[str], fmt: str, echo: Callable[[str], None]) -> int:
+def write_batch(store: Store, handle: IO[str], fmt: str, echo: Callable[[str], None], cache: bool = True) -> int:
     """Check every line of a claim file, writing each result as it comes; the exit status: 2 if any line
     could not be read, else 1 if any finding is an error, else 0."""
     errors = bad = 0
     if fmt == "csv":
         echo(csv_text([]).rstrip("\n"))
-    for line, result, error, given in check_file(store, handle):
+    for line, result, error, given in check_file(store, handle, cache):
         bad += bool(error)
         errors += bool(result and result.has_errors)
         if fmt == "csv":

@@ -22,6 +22,7 @@ class Rule:
     message: str  # a template: {variable} is replaced by that variable's value in the row
     sparql: str  # the query, with {{CLAIM}}-style markers the engine fills
     needs: tuple[str, ...] = ()  # claim fields without which the rule is not run (modifiers, pos, payer, dx)
+    reads: tuple[str, ...] = ()  # claim fields its answer depends on (found in its text): the cache key
 
 
 def parse_rule(name: str, text: str) -> Rule:
@@ -47,7 +48,19 @@ def parse_rule(name: str, text: str) -> Rule:
     if unknown:
         raise ValueError(f"rule {header['id']}: needs {', '.join(sorted(unknown))}? (one of {', '.join(sorted(NEEDS))})")
     return Rule(header["id"], header["severity"], header["title"], header["checks"], header["uses"],
-                header["message"], text, needs)
+                header["message"], text, needs, reads_of(text))
+
+
+# Which claim fields a rule's answer can depend on, by the markers and claim variables its query uses.
+_READS = {"code": ("?code", "?notation", "?known", "?nearby"), "modifiers": ("{{MODIFIERS}}", "?modifierSet"),
+          "pos": ("?pos", "?posNotation"), "payer": ("?payer",),
+          "dx": ("{{DX}}", "{{DX_ANCESTORS}}", "{{EXCLUDES1}}", "?dxCount", "?dxList")}
+
+
+def reads_of(text: str) -> tuple[str, ...]:
+    query = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return tuple(f for f, marks in _READS.items()
+                 if any(re.search(re.escape(m) + (r"\b" if m[0] == "?" else ""), query) for m in marks))
 
 
 @cache
