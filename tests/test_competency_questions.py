@@ -58,7 +58,7 @@ def test_cq06_payers_per_code(store):
 def test_cq10_policy_conflicts(store):
     result = rows(store, "cq10-policy-conflicts")
     assert sorted(r["notation"] for r in result) == ["64600", "64600", "64600", "64612", "64612", "64868"]
-    bilateral = [r for r in result if r["notation"] == "64868"][0]
+    bilateral = next(r for r in result if r["notation"] == "64868")
     assert bilateral["conflict"].endswith("#BilateralModifierConflictShape")
     assert "modifier 50" in bilateral["message"] and "bilateral surgery indicator 0" in bilateral["message"]
     assert bilateral["value"].endswith("/modifier-guidance/seed-000/64868-50")
