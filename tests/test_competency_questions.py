@@ -58,7 +58,7 @@ def test_cq06_payers_per_code(store):
 def test_cq10_policy_conflicts(store):
     result = rows(store, "cq10-policy-conflicts")
     assert sorted(r["notation"] for r in result) == ["64600", "64600", "64600", "64612", "64612", "64868"]
-    bilateral = [r for r in result if r["notation"] == "64868"][0]
+    bilateral = next(r for r in result if r["notation"] == "64868")
     assert bilateral["conflict"].endswith("#BilateralModifierConflictShape")
     assert "modifier 50" in bilateral["message"] and "bilateral surgery indicator 0" in bilateral["message"]
     assert bilateral["value"].endswith("/modifier-guidance/seed-000/64868-50")
@@ -87,10 +87,15 @@ def test_cq13_interpretations(store):
 
 
 def test_cq14_conflicts_per_code(store):
-    got = {r["notation"]: r for r in rows(store, "cq14-conflicts-per-code")}
-    assert {k: v["conflicts"] for k, v in got.items()} == {"64600": "3", "64612": "2", "64868": "1"}
-    assert "E/M-only modifier given for a procedure code" in got["64600"]["rules"]
-    assert "alternative treatment that is the code's own agent" in got["64612"]["rules"]
+    got = {(r["notation"], r["rule"]): int(r["conflicts"]) for r in rows(store, "cq14-conflicts-per-code")}
+    assert got == {
+        ("64600", "E/M-only modifier given for a procedure code"): 1,
+        ("64600", "injection at a site another code covers"): 1,
+        ("64600", "indication of a nerve the code does not act on"): 1,
+        ("64612", "alternative treatment that is the code's own agent"): 1,
+        ("64612", "agent named for another procedure type"): 1,
+        ("64868", "modifier 50 guidance vs. Medicare bilateral indicator"): 1,
+    }
 
 
 def test_cq11_complications_of_64612(store):

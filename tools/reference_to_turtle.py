@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from icd10cm_to_turtle import icd10cm_turtle  # noqa: E402
+from icd10cm_to_turtle import icd10cm_turtle
 
 HEADER = """@prefix kg:      <https://w3id.org/kgapp/ontology#> .
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
@@ -46,8 +46,8 @@ SOURCES = {
                   "CPT modifier definitions (AMA) and HCPCS Level II modifier definitions (CMS), meanings paraphrased",
                   None),
     "related-codes": ("Neighbouring codes of the five codes and how they relate to them",
-                      "CMS Medicare Physician Fee Schedule RVU file (global periods, add-on status), the HCPCS Level II "
-                      "code set (J0585), CPT code structure and CMS billing guidance", None),
+                      ("CMS Medicare Physician Fee Schedule RVU file (global periods, add-on status), the HCPCS Level II "
+                       "code set (J0585), CPT code structure and CMS billing guidance"), None),
 }
 
 
