@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import time
+import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -80,7 +81,10 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
         counts, distinct = fill(store, files, graphs, base_iri)
         summary = compute_stats(store)
         write_index(folder, index_rows(store))
-    except BaseException:
+    except BaseException as error:
+        # The frames below this one (fill, stats…) still reference the store through the traceback;
+        # clearing them lets RocksDB close before its folder is removed.
+        traceback.clear_frames(error.__traceback__)
         store = None
         _remove(folder)
         raise
