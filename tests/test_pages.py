@@ -59,7 +59,7 @@ def test_code_page_shows_every_kind_of_fact(client, fragment):
 
 def test_every_statement_row_cites_a_source(client):
     page = html(client, CODE_PATH)
-    rows = re.findall(r"<tr(?: class=\"inferred\")?>\s*<th scope=\"row\">.*?</tr>", page, re.S)
+    rows = re.findall(r"<tr(?: class=\"[a-z ]+\")?>\s*<th scope=\"row\">.*?</tr>", page, re.S)
     assert len(rows) > 40
     assert all('class="ref"' in row for row in rows)
 
@@ -226,3 +226,21 @@ def test_poisoned_labels_render_escaped(poisoned_client, url):
 def test_javascript_iri_renders_as_text(poisoned_client):
     page = html(poisoned_client, CODE_PATH)
     assert '<span class="iri">javascript:alert(1)</span>' in page
+
+
+def test_conflict_sits_on_the_row_it_concerns_and_readings_are_marked(client):
+    page = html(client, CODE_PATH)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Modifier 50 with 64868(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert 'class="conflict"' in row and "bilateral surgery indicator 0" in row and 'href="/validation"' in row
+    pos = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Inpatient hospital<(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert pos.startswith('<tr class="reading">')
+    assert "kgapp's reading of the report" in pos and "inpatient operating room" in pos and ">high<" in pos
+    note = re.search(r"<tr[^>]*>(?:(?!</tr>).)*site of service note(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "reading" not in note.split(">", 1)[0] and "kgapp's reading of the report" not in note
+
+
+def test_a_blank_node_pointing_here_reads_as_its_type_and_label(client):
+    page = html(client, CODE_PATH)
+    incoming = page.split('id="incoming"', 1)[1]
+    assert "validation result: This modifier 50 (bilateral) guidance" in incoming
+    assert "anonymous node" not in incoming
