@@ -40,7 +40,8 @@ def test_home_links_codes_classes_query_and_exports(client, app):
 
 
 @pytest.mark.parametrize("fragment", [
-    "<h1>64868 Facial–hypoglossal nerve anastomosis</h1>",
+    "<h1><span class=\"scheme-code\">CPT 64868</span> Facial–hypoglossal nerve anastomosis</h1>",
+    "<title>CPT 64868 Facial–hypoglossal nerve anastomosis · kgapp</title>",
     'href="/id/nerve/hypoglossal"', "donor nerve", "target nerve",  # nerves by role
     "nerve reconstruction</a> <span class=\"badge\"", "inferred",  # broader procedure types, marked inferred
     "Only if hypoglossal-to-facial transfers are performed on both sides",  # modifier usage note

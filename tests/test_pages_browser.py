@@ -23,7 +23,7 @@ def test_search_code_follow_donor_nerve_and_download_turtle(page, live_server, a
     page.get_by_label("Search codes, nerves, payers, diagnoses").fill("64868")
     page.get_by_label("Search codes, nerves, payers, diagnoses").press("Enter")
     page.wait_for_url(re.compile(r"/id/code/cpt/64868$"))
-    assert page.get_by_role("heading", level=1).inner_text() == "64868 Facial–hypoglossal nerve anastomosis"
+    assert page.get_by_role("heading", level=1).inner_text() == "CPT 64868 Facial–hypoglossal nerve anastomosis"
     assert page.locator("tr", has_text="bilateral surgery indicator").get_by_text("No bilateral adjustment").is_visible()
     page.screenshot(path=str(artifacts / "pages-02-code-64868.png"), full_page=True)
 
