@@ -187,7 +187,7 @@ def test_validation_page_and_turtle(client):
     assert client.get("/validation", headers={"Accept": "text/turtle"}).data == r.data
 
 
-@pytest.mark.parametrize("url", ["/", CODE_PATH, "/id/nerve/hypoglossal", "/search?q=nerve", "/validation",
+@pytest.mark.parametrize("url", ["/", CODE_PATH, "/id/nerve/hypoglossal", "/search?q=nerve", "/validation", "/compare?code=64868",
                                  "/class/ProcedureCode", "/resource?iri=https%3A%2F%2Fw3id.org%2Fkgapp%2Fshapes%23ProcedureCodeShape"])
 def test_pages_are_csp_friendly(client, url):
     page = client.get(url).get_data(as_text=True)
@@ -216,7 +216,8 @@ def poisoned_client(tmp_path_factory):
     return create_app({"store": root / "store", "testing": True}).test_client()
 
 
-@pytest.mark.parametrize("url", [CODE_PATH, "/id/nerve/hypoglossal", "/", "/search?q=alert", "/class/ProcedureCode"])
+@pytest.mark.parametrize("url", [CODE_PATH, "/id/nerve/hypoglossal", "/", "/search?q=alert", "/class/ProcedureCode",
+                                 "/compare?code=64868&code=64866", "/id/nerve/facial"])
 def test_poisoned_labels_render_escaped(poisoned_client, url):
     page = html(poisoned_client, url)
     assert "&lt;script&gt;alert(&#39;kg&#39;)&lt;/script&gt;" in page
