@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from kgapp.namespaces import sparql_prologue
 from kgapp.read.summary import LAYOUT, Summary, Value, code_iri, code_summary
+from kgapp.store.base import memoised
 
 P = sparql_prologue()
 MAX_CODES = 6
@@ -65,7 +66,11 @@ def compare(store, notations: list[str]) -> Comparison:
 
 
 def presets(store) -> list[Preset]:
-    """One preset per procedure type just under a top type that two or more codes fall under (by reasoning)."""
+    """One preset per procedure type just under a top type that 2 to MAX_CODES codes fall under (read once per store)."""
+    return memoised(store, "compare_presets", lambda: _presets(store))
+
+
+def _presets(store) -> list[Preset]:
     groups: dict[str, tuple[str, list[str]]] = {}
     for r in store.query(P + """SELECT ?t ?label ?n WHERE {
             ?t skos:broader ?top . FILTER NOT EXISTS { ?top skos:broader ?up }
@@ -73,7 +78,8 @@ def presets(store) -> list[Preset]:
             OPTIONAL { ?t skos:prefLabel ?label } } ORDER BY ?t ?n"""):
         label = r["label"].value if r["label"] is not None else r["t"].value.rsplit("/", 1)[-1]
         groups.setdefault(r["t"].value, (label, []))[1].append(r["n"].value)
-    found = [Preset(label, list(dict.fromkeys(codes))) for label, codes in groups.values() if len(set(codes)) > 1]
+    found = [Preset(label, list(dict.fromkeys(codes))) for label, codes in groups.values()
+             if 1 < len(set(codes)) <= MAX_CODES]
     return sorted(found, key=lambda p: (-len(p.notations), p.label))
 
 
