@@ -144,3 +144,12 @@ def test_named_graph_page_links_its_download(client):
     for bad in ("https://w3id.org/kgapp/id/code/cpt/64868", "", "javascript:alert(1)"):
         assert client.get("/graph.ttl", query_string={"iri": bad}).status_code == 404
     assert client.get("/graph.exe", query_string={"iri": graph}).status_code == 404
+
+
+@pytest.mark.parametrize("path,title", [("/id/code/cpt/64605", "CPT 64605 Trigeminal neurolysis at the foramen ovale"),
+                                        ("/id/code/hcpcs/J0585", "HCPCS J0585 OnabotulinumtoxinA")])
+def test_related_codes_carry_their_scheme_in_title_and_heading(client, path, title):
+    page = client.get(path).get_data(as_text=True)
+    assert f"<title>{title}" in page
+    code, rest = title.split(" ", 1)[1].split(" ", 1)
+    assert re.search(rf'<h1><span class="scheme-code">[A-Z]+ {code}</span> {re.escape(rest)}', page)

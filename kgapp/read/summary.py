@@ -174,6 +174,14 @@ def code_summary(store, iri: str) -> Summary:
     return summarise(store, describe(store, iri))
 
 
+def code_title(store, iri: str) -> str | None:
+    """``CPT 64605`` for any code of the CPT or HCPCS scheme (related codes too), else None."""
+    for r in store.query(P + f"SELECT ?n ?s WHERE {{ <{iri}> skos:notation ?n ; skos:inScheme ?s }}"):
+        if r["s"].value in _SCHEMES:
+            return f"{_SCHEMES[r['s'].value]} {r['n'].value}"
+    return None
+
+
 def code_iri(store, notation: str) -> str | None:
     """The IRI of the procedure code with this notation, if the graph has one."""
     if not notation or len(notation) > 10 or not notation.isalnum():
@@ -182,4 +190,4 @@ def code_iri(store, notation: str) -> str | None:
     return rows[0]["c"].value if rows else None
 
 
-__all__ = ["Fact", "KEYS", "LABELS", "LAYOUT", "Summary", "Value", "code_iri", "code_summary", "summarise"]
+__all__ = ["Fact", "KEYS", "LABELS", "LAYOUT", "Summary", "Value", "code_iri", "code_summary", "code_title", "summarise"]

@@ -23,7 +23,7 @@ from kgapp.read.diagram import codes_of_nerve, nerve_diagram, type_diagram
 from kgapp.read.labels import is_web_iri, page_path, valid_iri
 from kgapp.read.search import notation_match
 from kgapp.read.search import search as run_search
-from kgapp.read.summary import summarise
+from kgapp.read.summary import code_title, summarise
 from kgapp.web.context import get_config, get_store
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
 
@@ -60,6 +60,8 @@ def entity(iri: str, ext: str | None, url_for_ext):
             if iri in store.named_graphs() else []
         return with_links(Response(*page("entity.html", d=d, alternates=links, check_code=notation, summary=summary,
                                          compare_url=preset.url if preset else None, downloads=downloads,
+                                         code_title=summary.title if summary else code_title(store, iri)
+                                         if valid_iri(iri) else None,
                                          diagrams=diagrams(store, d, summary.title if summary else None))),
                           links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
