@@ -233,7 +233,9 @@ def test_javascript_iri_renders_as_text(poisoned_client):
 def test_conflict_sits_on_the_row_it_concerns_and_readings_are_marked(client):
     page = html(client, CODE_PATH)
     row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Modifier 50 with 64868(?:(?!</tr>).)*</tr>", page, re.S).group(0)
-    assert 'class="conflict"' in row and "bilateral surgery indicator 0" in row and 'href="/validation"' in row
+    assert 'class="conflict"' in row and "bilateral surgery indicator 0" in row
+    anchor = re.search(r'href="/validation#(result-[0-9a-f]{12})"', row).group(1)
+    assert f'id="{anchor}"' in html(client, "/validation")
     pos = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Inpatient hospital<(?:(?!</tr>).)*</tr>", page, re.S).group(0)
     assert pos.startswith('<tr class="reading">')
     assert "kgapp's reading of the report" in pos and "inpatient operating room" in pos and ">high<" in pos

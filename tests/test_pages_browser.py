@@ -76,7 +76,8 @@ def test_conflicts_and_kgapps_readings_show_beside_their_statements(page, live_s
     conflict = guidance.locator("p.conflict")
     assert conflict.count() == 1 and conflict.is_visible()
     assert "bilateral surgery indicator 0" in conflict.inner_text()
-    assert conflict.get_by_role("link").get_attribute("href") == "/validation"
+    href = conflict.get_by_role("link").get_attribute("href")
+    assert re.fullmatch(r"/validation#result-[0-9a-f]{12}", href)
 
     pos21 = page.locator("section#setting-and-care-team tr", has_text="Inpatient hospital")
     assert pos21.get_by_text("kgapp's reading of the report").is_visible()
@@ -97,8 +98,10 @@ def test_conflicts_and_kgapps_readings_show_beside_their_statements(page, live_s
     page.screenshot(path=str(artifacts / "pages-07-conflict-row-390.png"))
 
     conflict.get_by_role("link").click()
-    page.wait_for_url(re.compile(r"/validation$"))
-    assert page.get_by_text("bilateral surgery indicator 0", exact=False).first.is_visible()
+    page.wait_for_url(re.compile(r"/validation#result-"))
+    row = page.locator("tr" + href[len("/validation"):])  # the very result, by its anchor
+    assert "bilateral surgery indicator 0" in row.inner_text() and "64868" in row.inner_text()
+    assert row.is_visible()
 
 
 def test_64600_shows_each_of_its_conflicts_on_its_row(page, live_server):

@@ -85,7 +85,7 @@ def test_64868_summary_reads_like_a_coders_answer(client):
     assert 'reading-badge' not in note and 'class="reading"' not in note  # the report's own words are not a reading
     assert len(facts["payers"]) == 5 and "Cigna-specific" in " ".join(i for _, _, i in facts["payers"])
     assert any("G51.0" in i for _, _, i in facts["diagnoses"])
-    assert len(facts["conflicts"]) == 1 and 'href="/validation"' in facts["conflicts"][0][2]
+    assert len(facts["conflicts"]) == 1 and 'href="/validation#result-' in facts["conflicts"][0][2]
     assert len(facts["gaps"]) == 6
     assert all('class="ref"' in i for f in facts.values() for _, _, i in f)  # every fact has its source marker
     assert 'href="/check?code=64868"' in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from kgapp.namespaces import VALIDATION_GRAPH, sparql_prologue
@@ -18,6 +19,16 @@ class Conflict:
     path: str | None
     value: str | None
     severity: str = "Warning"
+
+    @property
+    def anchor(self) -> str:
+        return result_anchor(self.focus, self.value, self.message)
+
+
+def result_anchor(focus: str | None, value: str | None, message: str) -> str:
+    """A stable fragment id for one validation result, the same on the validation page and on code pages."""
+    key = "\n".join((focus or "", value or "", message)).encode("utf-8")
+    return "result-" + hashlib.sha256(key).hexdigest()[:12]
 
 
 @dataclass
@@ -80,4 +91,4 @@ def annotate(store, iri: str, statements) -> list[Conflict]:
     return [c for n, c in enumerate(conflicts) if n not in placed]
 
 
-__all__ = ["Conflict", "Reading", "annotate", "conflicts_about", "readings_of", "reading_graphs"]
+__all__ = ["Conflict", "Reading", "annotate", "conflicts_about", "readings_of", "reading_graphs", "result_anchor"]

@@ -26,6 +26,7 @@ class Value:
     reading: Reading | None = None
     from_reading: bool = False
     conflicts: list[Conflict] = field(default_factory=list)
+    anchor: str = ""  # a conflict's row on the validation page
 
 
 @dataclass
@@ -151,8 +152,8 @@ def summarise(store, d: Description, notation: str = "") -> Summary:
                     v.graphs = stated.get(s.other.value, v.graphs)
                 values.append(v)
         if key == "conflicts":
-            values = [Value(c.message, str(VALIDATION_GRAPH), c.message, None, "", [str(VALIDATION_GRAPH)])
-                      for c in _all_conflicts(rows, d)]
+            values = [Value(c.message, str(VALIDATION_GRAPH), c.message, None, "", [str(VALIDATION_GRAPH)],
+                            anchor=c.anchor) for c in _all_conflicts(rows, d)]
         facts.append(Fact(key, label, values))
     scheme = next((_SCHEMES.get(s.other.value, "") for s in by_predicate.get(str(SKOS.inScheme), [])), "")
     notation = notation or next((s.other.value for s in by_predicate.get(str(SKOS.notation), [])), "")
