@@ -95,7 +95,7 @@ def test_64868_summary_reads_like_a_coders_answer(client):
 def test_related_codes_and_branch_limits(client):
     facts = summary_items(client.get("/id/code/cpt/64600").get_data(as_text=True))
     assert {o.rsplit("/", 1)[-1] for _, o, _ in facts["related"]} == {"64605", "64610"}
-    assert sum("trigeminal branch" in i for _, _, i in facts["what"]) == 4
+    assert sum("trigeminal branch" in i for _, _, i in facts["sites"]) == 4
     facts = summary_items(client.get("/id/code/cpt/64612").get_data(as_text=True))
     related = " ".join(i for _, _, i in facts["related"])
     assert "J0585" in related and "drug billed separately" in related and "add-on guidance" in related

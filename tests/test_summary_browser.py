@@ -41,7 +41,7 @@ def test_code_summary_answers_in_one_screen(page, live_server, artifacts):
     assert page.get_by_role("heading", level=1).inner_text().startswith("CPT 64868")
     summary = page.locator("section#summary")
     facts = summary.locator("dl.facts > .fact")
-    assert facts.count() == 16
+    assert facts.count() == 17
     bottom = page.evaluate("document.querySelector('section#summary dl.facts').getBoundingClientRect().bottom")
     assert bottom <= DESKTOP["height"], f"the summary ends at {bottom}px, below the first screen"
     for key, words in (("global", "90 days"), ("bilateral", "No bilateral adjustment"), ("team", "not permitted"),
@@ -67,6 +67,18 @@ def test_code_summary_answers_in_one_screen(page, live_server, artifacts):
     page.wait_for_url(re.compile(r"/check\?code=64868$"))
     assert page.get_by_label("Code").input_value() == "64868"
     only_local(seen, live_server)
+
+
+@pytest.mark.parametrize("code", ["64600", "64612", "64864", "64866"])
+def test_every_code_summary_fits_the_first_screen(page, live_server, artifacts, code):
+    page.set_viewport_size(DESKTOP)
+    page.goto(live_server.url + f"/id/code/cpt/{code}")
+    bottom = page.evaluate("document.querySelector('section#summary dl.facts').getBoundingClientRect().bottom")
+    assert bottom <= DESKTOP["height"], f"{code}: the summary ends at {bottom}px"
+    page.screenshot(path=str(artifacts / f"summary-03-{code}-1280.png"))
+    page.set_viewport_size(PHONE)
+    fits_width(page, PHONE["width"])
+    page.screenshot(path=str(artifacts / f"summary-04-{code}-390.png"), full_page=True)
 
 
 def test_summary_source_marker_leads_to_its_source(page, live_server):

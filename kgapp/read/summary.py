@@ -57,7 +57,8 @@ class Summary:
 
 # key, row label, what it reads: (predicate, how) pairs; "indicator" shows the value and its meaning in words.
 LAYOUT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    ("what", "What it is", ((str(SKOS.definition), "text"), (str(KG.coversSite), "iri"), (str(KG.laterality), "text"))),
+    ("what", "What it is", ((str(SKOS.definition), "text"), (str(KG.laterality), "text"))),
+    ("sites", "Only at these sites", ((str(KG.coversSite), "iri"),)),
     ("type", "Procedure type", ((str(KG.hasProcedureType), "iri"),)),
     ("nerves", "Nerves", ((str(KG.targetNerve), "nerve"), (str(KG.donorNerve), "nerve"))),
     ("global", "Global period", ((str(KG.globalPeriodDays), "days"),)),
@@ -81,7 +82,7 @@ LABELS = dict((key, label) for key, label, _ in LAYOUT)
 _RELATION = {str(KG.alternativeCodeForOtherSite): "for another site", str(KG.relatedRepairCode): "related repair",
              str(KG.separatelyBilledDrug): "drug billed separately", str(KG.addOnGuidanceCode): "add-on guidance",
              str(KG.contextDiagnosis): "context", str(KG.complicationDiagnosis): "complication",
-             str(KG.coversSite): "the only site it covers", str(KG.laterality): "side"}
+             str(KG.laterality): "side"}
 
 
 def _detail(s: Statement, predicate: str) -> Statement | None:
