@@ -40,7 +40,8 @@ def test_home_links_codes_classes_query_and_exports(client, app):
 
 
 @pytest.mark.parametrize("fragment", [
-    "<h1>64868 Facial–hypoglossal nerve anastomosis</h1>",
+    "<h1><span class=\"scheme-code\">CPT 64868</span> Facial–hypoglossal nerve anastomosis</h1>",
+    "<title>CPT 64868 Facial–hypoglossal nerve anastomosis · kgapp</title>",
     'href="/id/nerve/hypoglossal"', "donor nerve", "target nerve",  # nerves by role
     "nerve reconstruction</a> <span class=\"badge\"", "inferred",  # broader procedure types, marked inferred
     "Only if hypoglossal-to-facial transfers are performed on both sides",  # modifier usage note
@@ -59,7 +60,7 @@ def test_code_page_shows_every_kind_of_fact(client, fragment):
 
 def test_every_statement_row_cites_a_source(client):
     page = html(client, CODE_PATH)
-    rows = re.findall(r"<tr(?: class=\"inferred\")?>\s*<th scope=\"row\">.*?</tr>", page, re.S)
+    rows = re.findall(r"<tr(?: class=\"[a-z ]+\")?>\s*<th scope=\"row\">.*?</tr>", page, re.S)
     assert len(rows) > 40
     assert all('class="ref"' in row for row in rows)
 
@@ -186,7 +187,7 @@ def test_validation_page_and_turtle(client):
     assert client.get("/validation", headers={"Accept": "text/turtle"}).data == r.data
 
 
-@pytest.mark.parametrize("url", ["/", CODE_PATH, "/id/nerve/hypoglossal", "/search?q=nerve", "/validation",
+@pytest.mark.parametrize("url", ["/", CODE_PATH, "/id/nerve/hypoglossal", "/search?q=nerve", "/validation", "/compare?code=64868",
                                  "/class/ProcedureCode", "/resource?iri=https%3A%2F%2Fw3id.org%2Fkgapp%2Fshapes%23ProcedureCodeShape"])
 def test_pages_are_csp_friendly(client, url):
     page = client.get(url).get_data(as_text=True)
@@ -215,7 +216,8 @@ def poisoned_client(tmp_path_factory):
     return create_app({"store": root / "store", "testing": True}).test_client()
 
 
-@pytest.mark.parametrize("url", [CODE_PATH, "/id/nerve/hypoglossal", "/", "/search?q=alert", "/class/ProcedureCode"])
+@pytest.mark.parametrize("url", [CODE_PATH, "/id/nerve/hypoglossal", "/", "/search?q=alert", "/class/ProcedureCode",
+                                 "/compare?code=64868&code=64866", "/id/nerve/facial"])
 def test_poisoned_labels_render_escaped(poisoned_client, url):
     page = html(poisoned_client, url)
     assert "&lt;script&gt;alert(&#39;kg&#39;)&lt;/script&gt;" in page
@@ -226,3 +228,23 @@ def test_poisoned_labels_render_escaped(poisoned_client, url):
 def test_javascript_iri_renders_as_text(poisoned_client):
     page = html(poisoned_client, CODE_PATH)
     assert '<span class="iri">javascript:alert(1)</span>' in page
+
+
+def test_conflict_sits_on_the_row_it_concerns_and_readings_are_marked(client):
+    page = html(client, CODE_PATH)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Modifier 50 with 64868(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert 'class="conflict"' in row and "bilateral surgery indicator 0" in row
+    anchor = re.search(r'href="/validation#(result-[0-9a-f]{12})"', row).group(1)
+    assert f'id="{anchor}"' in html(client, "/validation")
+    pos = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Inpatient hospital<(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert pos.startswith('<tr class="reading">')
+    assert "kgapp's reading of the report" in pos and "inpatient operating room" in pos and ">high<" in pos
+    note = re.search(r"<tr[^>]*>(?:(?!</tr>).)*site of service note(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "reading" not in note.split(">", 1)[0] and "kgapp's reading of the report" not in note
+
+
+def test_a_blank_node_pointing_here_reads_as_its_type_and_label(client):
+    page = html(client, CODE_PATH)
+    incoming = page.split('id="incoming"', 1)[1]
+    assert "validation result: This modifier 50 (bilateral) guidance" in incoming
+    assert "anonymous node" not in incoming

@@ -11,7 +11,9 @@ from rdflib.compare import isomorphic
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.queries import load_queries
+from kgapp.read.compare import compare
 from kgapp.read.describe import describe
+from kgapp.read.summary import code_summary
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
 from kgapp.store.remote import build as remote_build
@@ -220,3 +222,12 @@ def test_a_large_blank_node_group_stays_connected(server, monkeypatch):
     left = server.query(f"ASK {{ GRAPH <{target}> {{ ?b <{remote_upload.MARK}> ?l }} }}", [], False)
     assert not bool(left)
     server.update(f"DROP SILENT GRAPH <{target}>")
+
+
+def test_code_summary_and_comparison_are_the_same(store, remote):
+    def shown(st):
+        return [(f.key, sorted((v.predicate, v.value, v.text, v.note, tuple(v.graphs), bool(v.reading)) for v in f.values))
+                for f in code_summary(st, CODE).facts]
+    assert shown(remote) == shown(store)
+    assert [r.differs for r in compare(remote, ["64864", "64866", "64868"]).rows] == \
+        [r.differs for r in compare(store, ["64864", "64866", "64868"]).rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kgapp.namespaces import KG, ONTOLOGY_GRAPH, PREFIXES, VALIDATION_GRAPH, curie, sparql_prologue
+from kgapp.read.annotate import result_anchor
 from kgapp.read.labels import labels, valid_iri
 from kgapp.store.base import Store, memoised
 from kgapp.store.stats import stats
@@ -76,6 +77,10 @@ class ValidationResult:
     message: str
     value: str | None
     shape: str | None
+
+    @property
+    def anchor(self) -> str:
+        return result_anchor(self.focus, self.value, self.message)
 
 
 def validation_report(store) -> tuple[bool | None, list[ValidationResult]]:

@@ -10,7 +10,7 @@ from kgapp.config import Config
 from kgapp.errors import KgappError
 from kgapp.sparql.executor import QueryExecutor
 from kgapp.store import open_store
-from kgapp.web import check, export, health, pages, security, sparql
+from kgapp.web import check, compare, export, health, pages, security, sparql
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -40,6 +40,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(check.bp)
+    app.register_blueprint(compare.bp)
     return app
 
 

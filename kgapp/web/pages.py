@@ -7,13 +7,23 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, redirect, request
 
-from kgapp.formats import BY_EXTENSION, BY_NAME, RDF_FORMATS, best_format
+from kgapp.formats import BY_EXTENSION, BY_NAME, GRAPH_FORMATS, RDF_FORMATS, best_format
 from kgapp.namespaces import KG, VALIDATION_GRAPH
 from kgapp.read import catalog
-from kgapp.read.describe import code_notation, describe, describe_triples, exists
+from kgapp.read.compare import preset_for, presets
+from kgapp.read.describe import (
+    Description,
+    code_notation,
+    describe,
+    describe_triples,
+    exists,
+    sources_for,
+)
+from kgapp.read.diagram import codes_of_nerve, nerve_diagram, type_diagram
 from kgapp.read.labels import is_web_iri, page_path, valid_iri
 from kgapp.read.search import notation_match
 from kgapp.read.search import search as run_search
+from kgapp.read.summary import code_title, summarise
 from kgapp.web.context import get_config, get_store
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
 
@@ -42,9 +52,29 @@ def entity(iri: str, ext: str | None, url_for_ext):
     if fmt.kind == "html":
         d = describe(store, iri)
         notation = code_notation(store, iri) if valid_iri(iri) else None
-        return with_links(Response(*page("entity.html", d=d, alternates=links, check_code=notation)), links,
-                          vary=ext is None)
+        summary = summarise(store, d, notation) if notation else None
+        if summary:
+            d.sources = sources_for(store, set(d.sources) | summary.graphs())
+        preset = preset_for(store, notation) if notation else None
+        downloads = [(f, f"/graph.{f.extension}?iri={quote(iri, safe='')}") for f in GRAPH_FORMATS] \
+            if iri in store.named_graphs() else []
+        return with_links(Response(*page("entity.html", d=d, alternates=links, check_code=notation, summary=summary,
+                                         compare_url=preset.url if preset else None, downloads=downloads,
+                                         code_title=summary.title if summary else code_title(store, iri)
+                                         if valid_iri(iri) else None,
+                                         diagrams=diagrams(store, d, summary.title if summary else None))),
+                          links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
+
+
+def diagrams(store, d: Description, code_title: str | None) -> list:
+    """The pictures a page shows: a code's nerves and type path, or the codes acting on a nerve."""
+    if code_title:
+        return [x for x in (nerve_diagram(store, d.iri, code_title), type_diagram(store, d.iri, code_title)) if x]
+    types = {s.other.value for _, rows in d.sections for s in rows if s.predicate.value.endswith("#type")}
+    if types & {str(KG.CranialNerve), str(KG.Nerve)}:
+        return [x for x in (codes_of_nerve(store, d.iri),) if x]
+    return []
 
 
 @bp.route("/id/<path:rest>")
@@ -78,7 +108,7 @@ def index():
     store = get_store()
     codes = catalog.instances(store, str(KG.ProcedureCode), 0, 1000)[1]
     graphs = store.named_graphs()
-    return page("index.html", classes=catalog.class_counts(store), codes=codes, graphs=graphs,
+    return page("index.html", classes=catalog.class_counts(store), codes=codes, graphs=graphs, presets=presets(store),
                 triples=catalog.total_triples(store), manifest=store.manifest, exports=RDF_FORMATS)
 
 

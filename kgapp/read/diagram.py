@@ -1,0 +1,162 @@
+"""Pictures drawn on the server: a code's nerves (donor → target), its procedure-type path, a nerve's codes (SVG-ready boxes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kgapp.namespaces import INFERRED_GRAPH, sparql_prologue
+from kgapp.read.labels import labels
+
+P = sparql_prologue()
+WIDTH = 320  # viewBox units: drawn at up to 1.3× on a desktop, about 1.1× on a 390 px phone
+LINE = 17  # one line of 13-unit text
+CHARS = 36  # characters per line in a full-width box
+GAP = 34  # vertical room for an arrow and its label
+
+
+@dataclass
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+    lines: list[str]
+    kind: str  # "code" | "nerve" | "target" | "donor" | "type"
+
+
+@dataclass
+class Edge:
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+    label: str = ""
+    arrow: bool = True
+
+
+@dataclass
+class Diagram:
+    """What the template draws: boxes and arrows in a WIDTH-wide viewBox, plus title, description and text equivalent."""
+
+    key: str  # unique on the page (marker and title ids)
+    title: str
+    desc: str
+    boxes: list[Box] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    text: list[tuple[str, str | None, str]] = field(default_factory=list)  # (label, IRI to link, relation)
+    width: int = WIDTH
+    height: int = 0
+
+
+def wrap(text: str, chars: int = CHARS) -> list[str]:
+    """Break ``text`` into lines of at most ``chars`` characters at spaces (a long word gets its own line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _stack(d: Diagram, items: list[tuple[list[str], str, str]], x: int = 0) -> Diagram:
+    """Boxes one under the other, each joined to the next by a downward arrow labelled with its relation."""
+    y = 4
+    for n, (lines, kind, relation) in enumerate(items):
+        h = 10 + LINE * len(lines)
+        if n:
+            d.edges.append(Edge(WIDTH // 2, y - GAP, WIDTH // 2, y - 2, relation))
+        d.boxes.append(Box(x + 2, y, WIDTH - 4 - x, h, lines, kind))
+        y += h + GAP
+    d.height = y - GAP + 4
+    return d
+
+
+def _nerves(store, code: str) -> list[tuple[str, str, str]]:
+    """(role, nerve IRI, numeral) of the nerves a code asserts, target first."""
+    rows = store.query(P + f"""SELECT ?role ?n ?num WHERE {{
+        {{ <{code}> kg:targetNerve ?n BIND("target" AS ?role) }} UNION {{ <{code}> kg:donorNerve ?n BIND("donor" AS ?role) }}
+        OPTIONAL {{ ?n kg:cranialNerveNumeral ?num }} }} ORDER BY DESC(?role) ?n""")
+    return [(r["role"].value, r["n"].value, r["num"].value if r["num"] is not None else "") for r in rows]
+
+
+def nerve_diagram(store, code: str, title: str) -> Diagram | None:
+    """For a transfer, donor nerve → target nerve; otherwise the code → the nerve it acts on."""
+    nerves = _nerves(store, code)
+    if not nerves:
+        return None
+    names = labels(store, [n for _, n, _ in nerves])
+
+    def box(role, n, num):
+        return wrap(names[n]) + [f"cranial nerve {num} · {role}" if num else role]
+
+    targets = [(r, n, num) for r, n, num in nerves if r == "target"]
+    donors = [(r, n, num) for r, n, num in nerves if r == "donor"]
+    if donors:
+        d = Diagram("nerves", f"Nerves of {title}", "", text=[])
+        items = [(box(*x), "donor", "") for x in donors] + [(box(*x), "target", f"joined to, by {title}") for x in targets]
+        d.desc = "; ".join(f"{names[n]} (cranial nerve {num}) is joined to " for _, n, num in donors) + \
+            ", ".join(f"{names[n]} (cranial nerve {num})" for _, n, num in targets) + f" in {title}."
+    else:
+        d = Diagram("nerves", f"Nerves of {title}", "")
+        items = [(wrap(title), "code", "")] + [(box(*x), "target", "acts on") for x in targets]
+        d.desc = f"{title} acts on " + ", ".join(f"{names[n]} (cranial nerve {num})" for _, n, num in targets) + "."
+    d.text = [(names[n], n, f"{role} nerve" + (f", cranial nerve {num}" if num else "")) for role, n, num in nerves]
+    return _stack(d, items)
+
+
+def type_path(store, code: str) -> list[str]:
+    """The code's asserted procedure type, then each broader type up to the top of the hierarchy."""
+    rows = list(store.query(P + f"""SELECT ?t WHERE {{ GRAPH ?g {{ <{code}> kg:hasProcedureType ?t }}
+        FILTER(?g != <{INFERRED_GRAPH}>) }} ORDER BY ?t LIMIT 1"""))
+    path = [rows[0]["t"].value] if rows else []
+    while path and len(path) < 12:
+        up = list(store.query(P + f"SELECT ?b WHERE {{ <{path[-1]}> skos:broader ?b }} ORDER BY ?b LIMIT 1"))
+        if not up or up[0]["b"].value in path:
+            break
+        path.append(up[0]["b"].value)
+    return path
+
+
+def type_diagram(store, code: str, title: str) -> Diagram | None:
+    """The procedure-type path: the code, its type, and each broader type, joined by "is a"."""
+    path = type_path(store, code)
+    if not path:
+        return None
+    names = labels(store, path)
+    d = Diagram("types", f"Procedure type of {title}", f"{title} is a " + ", which is a ".join(names[t] for t in path) + ".")
+    items = [(wrap(title), "code", "")] + [(wrap(names[t]), "type", "is a") for t in path]
+    d.text = [(names[t], t, "is a" if n == 0 else "which is a") for n, t in enumerate(path)]
+    return _stack(d, items)
+
+
+def codes_of_nerve(store, nerve: str) -> Diagram | None:
+    """For a nerve page: the nerve on top, then each code that targets it or takes it as donor."""
+    rows = list(store.query(P + f"""SELECT ?c ?n ?role WHERE {{ ?c a kg:ProcedureCode ; skos:notation ?n .
+        {{ ?c kg:targetNerve <{nerve}> BIND("targets this nerve" AS ?role) }}
+        UNION {{ ?c kg:donorNerve <{nerve}> BIND("takes it as donor" AS ?role) }} }} ORDER BY ?role ?n"""))
+    if not rows:
+        return None
+    names = labels(store, [nerve] + [r["c"].value for r in rows])
+    num = next((r["num"].value for r in store.query(P + f"SELECT ?num WHERE {{ <{nerve}> kg:cranialNerveNumeral ?num }}")), "")
+    head = wrap(names[nerve]) + ([f"cranial nerve {num}"] if num else [])
+    d = Diagram("codes", f"Codes for the {names[nerve]}", "")
+    trunk, y = 16, 4
+    top = 10 + LINE * len(head)
+    d.boxes.append(Box(2, y, WIDTH - 4, top, head, "nerve"))
+    y += top + 14
+    for r in rows:
+        kind = "code" if r["role"].value.startswith("targets") else "donor"
+        lines = wrap(names[r["c"].value], CHARS - 5) + [r["role"].value]
+        h = 10 + LINE * len(lines)
+        d.boxes.append(Box(trunk + 18, y, WIDTH - trunk - 20, h, lines, kind))
+        d.edges.append(Edge(trunk, y + h // 2, trunk + 16, y + h // 2))
+        y += h + 10
+    d.edges.insert(0, Edge(trunk, 4 + top, trunk, d.edges[-1].y1, "", arrow=False))
+    d.height = y
+    d.desc = "; ".join(f"{names[r['c'].value]} {r['role'].value}" for r in rows) + "."
+    d.text = [(names[r["c"].value], r["c"].value, r["role"].value) for r in rows]
+    return d
+
+
+__all__ = ["Box", "Diagram", "Edge", "codes_of_nerve", "nerve_diagram", "type_diagram", "type_path", "wrap"]
