@@ -39,6 +39,10 @@ class Config:
     max_concurrent_queries: int = 8
     # Web
     page_size: int = 50
+    # The app's public root URL (https://kg.example.org), written into every absolute URL it serves.
+    public_url: str = ""
+    # Without public_url: Host names (comma-separated) trusted beside loopback for absolute URLs.
+    allowed_hosts: str = ""
     testing: bool = False
 
     @classmethod

@@ -24,21 +24,6 @@ ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 JSON_RESULTS = "application/sparql-results+json"
 
 
-@pytest.fixture()
-def make_app(store_path):
-    """Apps with their own limits; their workers are stopped after the test."""
-    apps = []
-
-    def make(**limits):
-        app = create_app({"store": store_path, "testing": True, **limits})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        close_app(app)
-
-
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

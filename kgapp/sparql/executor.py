@@ -78,8 +78,8 @@ def _worker(conn: Connection, build: str) -> None:
 
 def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
     """The JSON header and (on success) the serialised body of one job."""
-    request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]),
-                                    tuple(job["formats"]))
+    request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
+                           job["base"])
     try:
         fmt, written = answer(store, request, job["accept"], job["max_rows"])
     except KgappError as e:
@@ -156,7 +156,7 @@ class QueryExecutor:
     def _pooled(self, request: QueryRequest, accept: str | None) -> Answer:
         worker = self._checkout()
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
-               "formats": request.formats, "accept": accept, "max_rows": self.max_rows}
+               "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
             if not worker.conn.poll(self.timeout):

@@ -9,6 +9,7 @@ from kgapp.formats import BY_EXTENSION, GRAPH_FORMATS
 from kgapp.read.void import void_triples
 from kgapp.web.context import get_config, get_store
 from kgapp.web.negotiate import alternates, negotiate, not_found, rdf_response, with_links
+from kgapp.web.urls import root_url
 
 bp = Blueprint("export", __name__)
 TRUE = ("1", "true", "yes", "on")
@@ -34,7 +35,7 @@ def void(ext: str | None = None):
     if ext is not None and ext.lower() not in ("ttl", "nt", "jsonld", "rdf"):
         return not_found("VoID is served as .ttl, .nt, .jsonld or .rdf.")
     fmt = negotiate(ext, GRAPH_FORMATS)  # Turtle first: VoID is read by tools more than people
-    root = request.host_url.rstrip("/")
+    root = root_url()
     triples = void_triples(get_store(), root, get_config().base_iri)
     triples.sort(key=lambda t: (t.subject.value != f"{root}/.well-known/void#dataset", t.subject.value))
     response = rdf_response(triples, fmt, filename=f"void.{fmt.extension}")

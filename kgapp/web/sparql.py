@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -16,10 +16,17 @@ from kgapp.namespaces import PREFIXES, sparql_prologue
 from kgapp.queries import load_queries
 from kgapp.read import catalog
 from kgapp.sparql.answer import choose_format
-from kgapp.sparql.request import ALLOWED_METHODS, FORM_BODY, QUERY_BODY, parse_request
+from kgapp.sparql.request import (
+    ALLOWED_METHODS,
+    FORM_BODY,
+    QUERY_BODY,
+    check_urlencoded,
+    parse_request,
+)
 from kgapp.sparql.service_description import service_description
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_executor, get_store
+from kgapp.web.urls import endpoint_url, root_url
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("kgapp.query")
@@ -41,12 +48,15 @@ ONTOLOGY_GRAPH = "https://w3id.org/kgapp/graph/ontology"
 @bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
 def endpoint():
     mimetype = request.mimetype
-    # Read the body one way only: parsing a form consumes it, and a query body is not a form.
-    form = request.form if mimetype == FORM_BODY else MultiDict()
-    body = request.get_data() if mimetype == QUERY_BODY else b""
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
+    check_urlencoded(request.query_string)
+    # The raw body is kept (cached), so a form is checked for UTF-8 before werkzeug parses it.
+    body = request.get_data() if mimetype in (QUERY_BODY, FORM_BODY) and request.method == "POST" else b""
+    if mimetype == FORM_BODY:
+        check_urlencoded(body)
+    form = request.form if mimetype == FORM_BODY else MultiDict()
     query = parse_request(request.method, request.content_type, request.args, form, body,
-                                   max_length=get_config().max_query_length)
+                          max_length=get_config().max_query_length, base_iri=endpoint_url())
     if query is None:
         del g.query_log
         return description_or_page()
@@ -57,6 +67,13 @@ def endpoint():
     if result.truncated:
         response.headers[TRUNCATED] = "true"
     return response
+
+
+@bp.route(PATH + "/", methods=["GET", "HEAD", "POST"])
+def trailing_slash():
+    """/sparql/ is /sparql: 308 keeps the method and body of a POST, the query string is kept as sent."""
+    query = request.query_string.decode("latin-1")
+    return redirect(PATH + ("?" + query if query else ""), 308)
 
 
 @bp.route(PATH, methods=["OPTIONS"], provide_automatic_options=False)
@@ -73,8 +90,7 @@ def description_or_page() -> Response | str:
                                  "the service description")
     if fmt.name == "html":
         return query_page()
-    triples = service_description(get_store(), url_for(".endpoint", _external=True),
-                                  request.host_url.rstrip("/") + VOID_PATH)
+    triples = service_description(get_store(), endpoint_url(), root_url() + VOID_PATH)
     return Response(serialize_rdf(triples, fmt), content_type=fmt.content_type)
 
 
@@ -86,7 +102,7 @@ def query_page() -> str:
         text=request.args.get("qtext") or sparql_prologue() + "\n" + STARTER,
         autorun=bool(request.args.get("qtext")),
         examples=load_queries(),
-        endpoint_url=url_for(".endpoint", _external=True),
+        endpoint_url=endpoint_url(),
         settings={
             "endpoint": url_for(".endpoint"), "accept": ", ".join(negotiation),
             "idBase": get_config().base_iri, "idPath": "/id/", "resourcePath": RESOURCE_PATH,
