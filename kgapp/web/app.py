@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 
 from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
 
 from kgapp.config import Config
 from kgapp.errors import KgappError
@@ -35,6 +36,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     security.init_app(app)
     app.register_error_handler(KgappError, plain_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_blueprint(health.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
@@ -45,6 +47,16 @@ def create_app(config: Config | dict | None = None) -> Flask:
 def plain_error(error: KgappError) -> Response:
     """Every refusal, from any layer on any route: its status, its headers, one plain line, no traceback."""
     return Response(error.message.rstrip("\n") + "\n", status=error.status, headers=error.headers,
+                    content_type="text/plain; charset=utf-8")
+
+
+def http_error(error: HTTPException) -> Response:
+    """Werkzeug's own refusals (405, 413, a malformed request…) on any route: plain too, with their headers
+    (``Allow``); a 404 keeps the pages' not-found page, registered for that code."""
+    response = error.get_response()
+    return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code or 500,
+                    headers={k: v for k, v in response.headers.items() if k.lower() not in ("content-type",
+                                                                                              "content-length")},
                     content_type="text/plain; charset=utf-8")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flask import Blueprint, Response, request, stream_with_context
 
 from kgapp.export import export_filename, stream_export
@@ -21,8 +23,12 @@ def export(ext: str):
     if fmt is None or fmt.kind not in ("rdf", "dataset"):
         return not_found("There is no export in that format; try .ttl, .nt, .jsonld, .rdf, .trig or .nq.")
     inferred = request.args.get("inferred", "").lower() in TRUE
+    chunks = stream_export(get_store(), fmt.name, inferred=inferred)
+    # The first chunk is read before the status is sent, so a store that fails at once (a remote server
+    # down) answers through the one error path rather than as a 200 that breaks off.
+    first = next(chunks, b"")
     # The generator does not need the request, but keeping the context lets the app tear down cleanly.
-    body = stream_with_context(stream_export(get_store(), fmt.name, inferred=inferred))
+    body = stream_with_context(chain([first], chunks))
     response = Response(body, content_type=fmt.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(fmt.name, inferred)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"

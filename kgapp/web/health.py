@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from kgapp.errors import KgappError
+
 bp = Blueprint("health", __name__)
 
 
@@ -20,6 +22,8 @@ def readyz():
         return jsonify(status="unavailable", reason="no store is open"), 503
     try:
         store.query("ASK {}")
+    except KgappError as e:  # a remote store that is down or refuses
+        return jsonify(status="unavailable", reason=f"the store does not answer: {e.message}"), 503
     except (OSError, RuntimeError, ValueError) as e:
         return jsonify(status="unavailable", reason=f"the store does not answer: {e}"), 503
     return jsonify(status="ready", triples=store.triple_count, build=store.manifest.get("build"))

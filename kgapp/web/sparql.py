@@ -8,7 +8,7 @@ import time
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed
 
 from kgapp.errors import KgappError
 from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name, serialize_rdf
@@ -127,12 +127,6 @@ def vocabulary() -> list[dict]:
 def plain(message: str, status: int, headers: dict | None = None) -> Response:
     return Response(message.rstrip("\n") + "\n", status=status, headers=headers or {},
                     content_type="text/plain; charset=utf-8")
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response:
-    # Werkzeug's own errors (413 body too large, a 500) as plain text, never an HTML debug page.
-    return plain(f"{error.code} {error.name}: {error.description}", error.code or 500)
 
 
 @bp.before_app_request
