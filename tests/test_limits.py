@@ -119,6 +119,30 @@ def test_construct_beyond_the_cap_is_cut(make_app):
     assert len(Graph().parse(data=r.data, format="turtle")) == 4
 
 
+CAP_LINK = "http://localhost/sparql#row-cap"
+
+
+def test_a_cut_answer_says_so_in_its_body_and_links_to_a_page_that_explains(make_app):
+    from xml.dom.minidom import parseString
+
+    client = make_app(max_rows=3).test_client()
+    r = client.get("/sparql", query_string={"query": ALL}, headers={"Accept": JSON_RESULTS})
+    assert json.loads(r.data)["head"]["link"] == [CAP_LINK] and len(rows(r)) == 3
+    r = client.get("/sparql", query_string={"query": ALL}, headers={"Accept": "application/sparql-results+xml"})
+    head = parseString(r.data).getElementsByTagName("head")[0]
+    assert [x.getAttribute("href") for x in head.getElementsByTagName("link")] == [CAP_LINK]
+    assert head.getElementsByTagName("variable") and r.data.count(b"<result>") == 3
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.data.startswith(b"# Cut at 3 triples") and CAP_LINK.encode() in r.data
+    page = client.get(CAP_LINK.removeprefix("http://localhost"), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and b'id="row-cap"' in page.data and b"3 rows" in page.data
+
+
+def test_a_whole_answer_has_no_link(make_app):
+    r = make_app(max_rows=5).test_client().get("/sparql", query_string={"query": ALL + " LIMIT 5"})
+    assert "link" not in json.loads(r.data)["head"]
+
+
 # -- concurrency ------------------------------------------------------------------------------------
 
 def in_background(client, query: str) -> tuple[threading.Thread, list]:

@@ -95,12 +95,14 @@ def result_kind(result: QueryResult) -> str:
     return "a SELECT result" if isinstance(result, ox.QuerySolutions) else "a CONSTRUCT/DESCRIBE result"
 
 
-def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
-    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows."""
+def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int,
+           cap_link: str | None = None) -> tuple[Format, Written]:
+    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
+    answer links to ``cap_link``, the page explaining the cap)."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
-        return fmt, write_result(result, fmt, max_rows)  # lazy results: evaluation errors surface here
+        return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here
     except KgappError:
         raise
     except RuntimeError as e:

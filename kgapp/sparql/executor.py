@@ -81,7 +81,7 @@ def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
     request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
                            job["base"])
     try:
-        fmt, written = answer(store, request, job["accept"], job["max_rows"])
+        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"])
     except KgappError as e:
         return _error(e.status, e.message, e.headers), None
     except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients
@@ -129,14 +129,17 @@ class QueryExecutor:
         self._closed = False
         _EXECUTORS.add(self)
 
-    def run(self, request: QueryRequest, accept: str | None) -> Answer:
-        """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool."""
+    def run(self, request: QueryRequest, accept: str | None, cap_link: str | None = None) -> Answer:
+        """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool. A cut
+        answer links to ``cap_link`` in its body."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         if not self.slots.acquire(timeout=self.queue_wait):
             raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
                                          {"Retry-After": RETRY_AFTER})
         try:
-            return self._pooled(request, accept) if self.pooled else self._in_thread(request, accept)
+            if self.pooled:
+                return self._pooled(request, accept, cap_link)
+            return self._in_thread(request, accept, cap_link)
         finally:
             self.slots.release()
 
@@ -149,14 +152,15 @@ class QueryExecutor:
         assert self.store.folder is not None  # only a pooled executor (a local build) starts workers
         return _Process(self.store.folder)
 
-    def _in_thread(self, request: QueryRequest, accept: str | None) -> Answer:
-        fmt, written = answer(self.store, request, accept, self.max_rows)
+    def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
+        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link)
         return Answer(fmt.content_type, written.body, written.rows, written.truncated)
 
-    def _pooled(self, request: QueryRequest, accept: str | None) -> Answer:
+    def _pooled(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
         worker = self._checkout()
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
-               "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows}
+               "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows,
+               "cap_link": cap_link}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
             if not worker.conn.poll(self.timeout):

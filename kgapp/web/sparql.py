@@ -32,6 +32,7 @@ bp = Blueprint("sparql", __name__)
 log = logging.getLogger("kgapp.query")
 TRUNCATED = "X-KGApp-Truncated"
 ROWS = "X-KGApp-Rows"
+ROW_CAP_ANCHOR = "row-cap"  # the query page's section explaining the limits; cut answers link to it
 
 PATH = "/sparql"
 VOID_PATH = "/.well-known/void"
@@ -61,7 +62,7 @@ def endpoint():
         del g.query_log
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
-    result = get_executor().run(query, request.headers.get("Accept"))
+    result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
     g.query_log.update(rows=result.rows, truncated=result.truncated)
     response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
     if result.truncated:
@@ -103,6 +104,7 @@ def query_page() -> str:
         autorun=bool(request.args.get("qtext")),
         examples=load_queries(),
         endpoint_url=endpoint_url(),
+        limits=get_config(),
         settings={
             "endpoint": url_for(".endpoint"), "accept": ", ".join(negotiation),
             "idBase": get_config().base_iri, "idPath": "/id/", "resourcePath": RESOURCE_PATH,
