@@ -43,6 +43,8 @@ class Config:
     public_url: str = ""
     # Without public_url: Host names (comma-separated) trusted beside loopback for absolute URLs.
     allowed_hosts: str = ""
+    # /metrics in Prometheus text format.
+    metrics: bool = True
     testing: bool = False
 
     @classmethod

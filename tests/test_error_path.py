@@ -39,7 +39,7 @@ OUTAGE_ROUTES = ["/", "/id/code/cpt/64868", "/id/code/cpt/64868.ttl", "/resource
 def outage(remote_store_spec):
     """An app on the remote store whose server then stops answering (every request to it fails)."""
     app = create_app({"store": remote_store_spec, "testing": True})
-    store = app.extensions["kgapp.store"]
+    store = app.extensions["kgapp.serving"].current.store
     store.memo.clear()
 
     def down(*args, **kwargs):

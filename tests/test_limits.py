@@ -40,7 +40,7 @@ def rows(r) -> list[dict]:
 
 def test_runaway_query_is_stopped_with_503_and_the_worker_freed(make_app, store):
     app = make_app(query_timeout=1)
-    client, executor = app.test_client(), app.extensions["kgapp.executor"]
+    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
     assert client.get("/sparql", query_string={"query": COUNT}).status_code == 200
     [worker] = executor.worker_pids()
 
@@ -162,7 +162,7 @@ def wait_busy(executor, n: int = 1) -> None:
 def test_one_runaway_query_does_not_block_the_others(make_app):
     app = make_app(query_timeout=4, max_concurrent_queries=2)
     thread, out = in_background(app.test_client(), RUNAWAY)
-    wait_busy(app.extensions["kgapp.executor"])
+    wait_busy(app.extensions["kgapp.serving"].current.executor)
     r = app.test_client().get("/sparql", query_string={"query": COUNT})
     assert r.status_code == 200 and thread.is_alive()  # answered while the runaway still runs
     thread.join(15)
@@ -171,7 +171,7 @@ def test_one_runaway_query_does_not_block_the_others(make_app):
 
 def test_requests_beyond_the_slots_wait_a_bounded_time_then_get_503(make_app):
     app = make_app(query_timeout=4, max_concurrent_queries=1)
-    executor = app.extensions["kgapp.executor"]
+    executor = app.extensions["kgapp.serving"].current.executor
     executor.queue_wait = 0.3
     thread, out = in_background(app.test_client(), RUNAWAY)
     wait_busy(executor)
@@ -189,7 +189,7 @@ def test_requests_beyond_the_slots_wait_a_bounded_time_then_get_503(make_app):
 def test_workers_end_when_the_app_is_closed_or_collected(store_path):
     app = create_app({"store": store_path, "testing": True})
     app.test_client().get("/sparql", query_string={"query": COUNT})
-    pids = app.extensions["kgapp.executor"].worker_pids()
+    pids = app.extensions["kgapp.serving"].current.executor.worker_pids()
     assert pids and all(alive(p) for p in pids)
     del app
     gc.collect()

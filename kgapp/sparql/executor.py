@@ -41,6 +41,10 @@ _EXECUTORS: weakref.WeakSet[QueryExecutor] = weakref.WeakSet()
 RETRY_AFTER = "5"
 
 
+class QueryTimeout(ProtocolError):
+    """A query stopped at ``query_timeout`` (503 with Retry-After)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     content_type: str
@@ -114,11 +118,14 @@ class _Process:
 class QueryExecutor:
     """Runs endpoint queries with the app's limits; ``close()`` ends its worker processes."""
 
-    def __init__(self, store: Store, config: Config):
+    # ``slots`` may be shared with the executor of the build this one replaces (kgapp.web.serving).
+    def __init__(self, store: Store, config: Config, slots: threading.BoundedSemaphore | None = None):
         self.store = store
         self.timeout = config.query_timeout
         self.max_rows = config.max_rows
-        self.slots = threading.BoundedSemaphore(config.max_concurrent_queries)
+        self.slot_count = config.max_concurrent_queries
+        self.slots = slots or threading.BoundedSemaphore(config.max_concurrent_queries)
+        self._in_slots = 0  # queries holding a slot through this executor
         # The hook for other stores: only an embedded one is queried out of process; a remote store is
         # queried in the request thread, bounded by its own HTTP timeout.
         self.pooled = store.folder is not None
@@ -136,12 +143,20 @@ class QueryExecutor:
         if not self.slots.acquire(timeout=self.queue_wait):
             raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
                                          {"Retry-After": RETRY_AFTER})
+        with self._lock:
+            self._in_slots += 1
         try:
             if self.pooled:
                 return self._pooled(request, accept, cap_link)
             return self._in_thread(request, accept, cap_link)
         finally:
+            with self._lock:
+                self._in_slots -= 1
             self.slots.release()
+
+    def busy_slots(self) -> int:
+        """Slots taken by queries running through this executor."""
+        return self._in_slots
 
     def warm(self) -> None:
         """Start one worker in the background, so that the first query does not wait for it."""
@@ -169,7 +184,7 @@ class QueryExecutor:
             body = worker.conn.recv_bytes() if header["status"] == 200 else b""
         except TimeoutError:
             self._discard(worker)
-            raise ProtocolError(503, f"The query took longer than the {self.timeout:g} s this endpoint "
+            raise QueryTimeout(503, f"The query took longer than the {self.timeout:g} s this endpoint "
                                               "allows and was stopped. Narrow it down (LIMIT, more specific "
                                               "patterns) and try again.", {"Retry-After": RETRY_AFTER}) from None
         except (EOFError, OSError):

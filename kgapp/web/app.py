@@ -9,16 +9,16 @@ from werkzeug.exceptions import HTTPException
 
 from kgapp.config import Config
 from kgapp.errors import KgappError
-from kgapp.sparql.executor import QueryExecutor
-from kgapp.store import open_store
-from kgapp.web import export, health, pages, security, sparql
+from kgapp.web import export, health, metrics, pages, security, sparql
+from kgapp.web.context import release_served
+from kgapp.web.serving import Serving
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the web app over a built store; raises StoreUnavailable if there is none (run `kgapp build`).
 
-    Only a complete build is ever opened (see kgapp.store.writer), and the app keeps that build for
-    its lifetime: a later `kgapp build` swaps `current` for the next app, never under this one.
+    Only a complete build is ever opened (see kgapp.store.writer); when a later `kgapp build` moves
+    `current`, the app switches to that build between requests (kgapp.web.serving).
     """
     cfg = config if isinstance(config, Config) else Config.from_mapping(config)
     app = Flask(__name__)
@@ -26,13 +26,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config["TESTING"] = cfg.testing
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_query_length * 4 + 4096
     app.json.sort_keys = False
-    store = open_store(cfg.store, timeout=cfg.query_timeout)
-    app.extensions["kgapp.store"] = store
-    executor = QueryExecutor(store, cfg)  # workers start on the first query, so startup stays fast
-    app.extensions["kgapp.executor"] = executor
-    weakref.finalize(app, executor.close)
-    if not cfg.testing:
-        executor.warm()
+    serving = Serving(cfg)  # workers start on the first query (or warm up in the background when serving)
+    app.extensions["kgapp.serving"] = serving
+    weakref.finalize(app, serving.close)
+    app.teardown_request(release_served)
 
     security.init_app(app)
     app.register_error_handler(KgappError, plain_error)
@@ -41,6 +38,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(export.bp)
+    metrics.init_app(app)
     return app
 
 
@@ -62,4 +60,4 @@ def http_error(error: HTTPException) -> Response:
 
 def close_app(app: Flask) -> None:
     """Stop the app's query workers (also done when the app is collected and at exit)."""
-    app.extensions["kgapp.executor"].close()
+    app.extensions["kgapp.serving"].close()

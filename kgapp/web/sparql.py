@@ -16,6 +16,7 @@ from kgapp.namespaces import PREFIXES, sparql_prologue
 from kgapp.queries import load_queries
 from kgapp.read import catalog
 from kgapp.sparql.answer import choose_format
+from kgapp.sparql.executor import QueryTimeout
 from kgapp.sparql.request import (
     ALLOWED_METHODS,
     FORM_BODY,
@@ -26,6 +27,7 @@ from kgapp.sparql.request import (
 from kgapp.sparql.service_description import service_description
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_executor, get_store
+from kgapp.web.metrics import metrics
 from kgapp.web.urls import endpoint_url, root_url
 
 bp = Blueprint("sparql", __name__)
@@ -62,7 +64,12 @@ def endpoint():
         del g.query_log
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
-    result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+    try:
+        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+    except QueryTimeout:
+        if (m := metrics()) is not None:
+            m.timeouts.inc()
+        raise
     g.query_log.update(rows=result.rows, truncated=result.truncated)
     response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
     if result.truncated:
@@ -153,6 +160,8 @@ def log_query(response: Response) -> Response:
     entry = g.get("query_log")
     if entry is not None:
         ms = (time.perf_counter() - g.query_started) * 1000
+        if (m := metrics()) is not None:
+            m.query(entry["form"], ms / 1000, response.status_code, bool(entry.get("truncated")))
         log.info("method=%s form=%s status=%d ms=%.1f rows=%s truncated=%s bytes=%s query=%s",
                  request.method, entry["form"], response.status_code, ms, entry.get("rows", "-"),
                  str(entry.get("truncated", False)).lower(), response.calculate_content_length() or 0,
