@@ -11,6 +11,7 @@ from kgapp.config import Config
 from kgapp.errors import KgappError
 from kgapp.web import export, health, metrics, pages, security, sparql
 from kgapp.web.context import release_served
+from kgapp.web.fairness import Fairness
 from kgapp.web.serving import Serving
 
 
@@ -28,6 +29,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.json.sort_keys = False
     serving = Serving(cfg)  # workers start on the first query (or warm up in the background when serving)
     app.extensions["kgapp.serving"] = serving
+    app.extensions["kgapp.fairness"] = Fairness(cfg)
     weakref.finalize(app, serving.close)
     app.teardown_request(release_served)
 

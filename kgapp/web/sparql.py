@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed
 
@@ -27,6 +27,7 @@ from kgapp.sparql.request import (
 from kgapp.sparql.service_description import service_description
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_executor, get_store
+from kgapp.web.fairness import Fairness, Refused, current_client
 from kgapp.web.metrics import metrics
 from kgapp.web.urls import endpoint_url, root_url
 
@@ -64,11 +65,13 @@ def endpoint():
         del g.query_log
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
+    fairness: Fairness = current_app.extensions["kgapp.fairness"]
     try:
-        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
-    except QueryTimeout:
+        with fairness.admit(current_client(fairness)):
+            result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+    except (QueryTimeout, Refused) as e:
         if (m := metrics()) is not None:
-            m.timeouts.inc()
+            (m.timeouts if isinstance(e, QueryTimeout) else m.refused.labels(limit=e.limit)).inc()
         raise
     g.query_log.update(rows=result.rows, truncated=result.truncated)
     response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
@@ -174,7 +177,7 @@ def cors_and_vary(response: Response) -> Response:
     """Every /sparql answer, errors included, may be read cross-origin and varies with Accept."""
     if request.path == PATH:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {ROWS}"
+        response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {ROWS}, Retry-After"
         response.vary.add("Accept")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
