@@ -51,6 +51,20 @@ ONTOLOGY_GRAPH = "https://w3id.org/kgapp/graph/ontology"
 # The ontology's own classes and properties with their labels: the query editor offers them as completions.
 @bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
 def endpoint():
+    """A query is admitted for its client (kgapp.web.fairness) before anything reads it: a refusal costs little."""
+    if request.method != "POST" and "query" not in request.args:
+        return protocol_request()
+    fairness: Fairness = current_app.extensions["kgapp.fairness"]
+    try:
+        with fairness.admit(current_client(fairness)):
+            return protocol_request()
+    except Refused as e:
+        if (m := metrics()) is not None:
+            m.refused.labels(limit=e.limit).inc()
+        raise
+
+
+def protocol_request():
     mimetype = request.mimetype
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
     check_urlencoded(request.query_string)
@@ -65,13 +79,11 @@ def endpoint():
         del g.query_log
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
-    fairness: Fairness = current_app.extensions["kgapp.fairness"]
     try:
-        with fairness.admit(current_client(fairness)):
-            result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
-    except (QueryTimeout, Refused) as e:
+        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+    except QueryTimeout:
         if (m := metrics()) is not None:
-            (m.timeouts if isinstance(e, QueryTimeout) else m.refused.labels(limit=e.limit)).inc()
+            m.timeouts.inc()
         raise
     g.query_log.update(rows=result.rows, truncated=result.truncated)
     response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
