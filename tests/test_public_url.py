@@ -46,3 +46,28 @@ def test_public_url_is_used_for_every_absolute_url(make_app):
     assert "evil.example" not in text and "http://localhost" not in text
     assert text.count("https://kg.example.org/sparql") >= 3
     assert "https://kg.example.org/export.ttl" in text and "https://kg.example.org/s" in text
+
+
+def test_kgapp_serve_writes_its_bound_address_for_an_untrusted_host(tmp_path, store_path):
+    import shutil
+    import signal
+    import urllib.request
+
+    from ports import free_port
+    from test_serve_atomic import serve, wait_ready
+
+    root = tmp_path / "store"
+    shutil.copytree(store_path, root, symlinks=True)
+    port = free_port()
+    process = serve(root, port)
+    try:
+        wait_ready(port, 30)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/sparql",
+                                         headers={"Host": "evil.example", "Accept": "text/turtle"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            sd = Graph().parse(data=r.read(), format="turtle")
+        assert [str(o) for o in sd.objects(None, SD_ENDPOINT)] == [f"http://127.0.0.1:{port}/sparql"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(15)
+        process.stderr.close()

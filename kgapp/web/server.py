@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 
 from flask import Flask
 from waitress import serve
@@ -17,6 +18,8 @@ def run(app: Flask, host: str, port: int, threads: int) -> None:
     app (kgapp.web.fairness) decides whether the peer may speak for the client.
     """
     serving = get_serving(app)
+    # the address absolute URLs fall back to when the Host header is not trusted (kgapp.web.urls)
+    app.config["KGAPP_BOUND"] = f"{socket.gethostname() if host in ('0.0.0.0', '::', '') else host}:{port}"
     signal.signal(signal.SIGHUP, lambda signum, frame: serving.request_reload())
     serve(app, host=host, port=port, threads=threads, ident="kgapp",
           clear_untrusted_proxy_headers=not get_config(app).trusted_proxies.strip())

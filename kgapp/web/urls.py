@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import request
+from flask import current_app, request
 
 from kgapp.web.context import get_config
 
@@ -46,10 +46,11 @@ def root_url() -> str:
     public = get_config().public_url.strip()
     if public:
         return public.rstrip("/")
-    host = trusted_host()
+    host = trusted_host() or current_app.config.get("KGAPP_BOUND")  # set by `kgapp serve` (kgapp.web.server)
     if host is None:
         environ = request.environ
         name, port = environ.get("SERVER_NAME", "localhost"), str(environ.get("SERVER_PORT", ""))
+        name = "localhost" if name.endswith(".invalid") else name  # waitress's name for "unknown"
         default = {"http": "80", "https": "443"}.get(request.scheme)
         host = name if not port or port == default else f"{name}:{port}"
     return f"{request.scheme}://{host}{request.script_root}"
