@@ -54,3 +54,19 @@ def test_each_app_counts_apart(make_app):
 @pytest.mark.parametrize("setting", [False, "0", "false"])
 def test_metrics_can_be_turned_off(make_app, setting):
     assert make_app(metrics=setting).test_client().get("/metrics").status_code == 404
+
+
+def test_busy_slots_while_a_query_runs(make_app):
+    import threading
+    import time
+
+    app = make_app(query_timeout=2)
+    client = app.test_client()
+    thread = threading.Thread(target=client.get, args=("/sparql",), kwargs={"query_string": {"query": RUNAWAY}})
+    thread.start()
+    deadline = time.monotonic() + 10
+    while value(scrape(client), "kgapp_query_slots_busy") != 1:
+        assert time.monotonic() < deadline, "the busy slot never showed"
+        time.sleep(0.05)
+    thread.join(10)
+    assert value(scrape(client), "kgapp_query_slots_busy") == 0

@@ -33,7 +33,8 @@ class _Served(Collector):
         self.app = app
 
     def collect(self):
-        served = get_serving(self.app).current
+        serving = get_serving(self.app)
+        served = serving.current
         manifest = served.store.manifest
         info = GaugeMetricFamily("kgapp_build_info", "The build this app serves (value 1).", labels=["build"])
         info.add_metric([str(manifest.get("build", ""))], 1)
@@ -44,7 +45,7 @@ class _Served(Collector):
             yield GaugeMetricFamily("kgapp_build_duration_seconds", "How long the served build took to make.",
                                     value=float(manifest["build_seconds"]))
         yield GaugeMetricFamily("kgapp_query_slots_busy", "Query slots in use (of max_concurrent_queries).",
-                                value=served.executor.busy_slots())
+                                value=serving.busy_slots())
         yield GaugeMetricFamily("kgapp_query_slots", "Query slots (max_concurrent_queries).",
                                 value=served.executor.slot_count)
 

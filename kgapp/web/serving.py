@@ -56,6 +56,7 @@ class Serving:
         self._switching = threading.Lock()
         self._reload_asked = False
         self._checked = time.monotonic()
+        self._open_builds: list[Served] = []  # the current build and replaced ones still finishing requests
         self.current = self._open(None)
         self.slots = self.current.executor.slots  # shared by every build's executor: one limit per app
 
@@ -66,7 +67,21 @@ class Serving:
         executor = QueryExecutor(store, self.config, getattr(self, "slots", None))
         if not self.config.testing:
             executor.warm()
-        return Served(store, executor, lease)
+        served = Served(store, executor, lease)
+        with self._lock:
+            self._open_builds.append(served)
+        return served
+
+    def busy_slots(self) -> int:
+        """Query slots in use across the builds still open (a replaced build may finish queries)."""
+        with self._lock:
+            return sum(s.executor.busy_slots() for s in self._open_builds)
+
+    def _closed(self, served: Served) -> None:
+        served.close()
+        with self._lock:
+            if served in self._open_builds:
+                self._open_builds.remove(served)
 
     def acquire(self) -> Served:
         self.maybe_switch()
@@ -80,7 +95,7 @@ class Serving:
             served.users -= 1
             done = served.retired and served.users == 0
         if done:
-            served.close()
+            self._closed(served)
 
     def request_reload(self) -> None:
         """Look at `current` on the next request, whenever the last look was (a SIGHUP handler calls this)."""
@@ -113,10 +128,10 @@ class Serving:
             done = old.users == 0
         log.info("now serving build %s (was %s)", fresh.build, old.build)
         if done:
-            old.close()
+            self._closed(old)
 
     def close(self) -> None:
         with self._lock:
             current = self.current
             current.retired = True
-        current.close()
+        self._closed(current)
