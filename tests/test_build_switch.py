@@ -68,6 +68,7 @@ def test_an_app_holds_its_build_and_lets_go_after_switching(built, tmp_path):
     serving.request_reload()
     r = app.test_client().get("/readyz")
     assert r.get_json()["build"] == current_build(built).name != first.name
+    assert app.extensions["kgapp.store"].manifest["build"] == current_build(built).name  # the old key follows
     # the old build still answers the request that started on it, and is still held
     from kgapp.sparql.request import QueryRequest
     old = in_flight.executor.run(QueryRequest(COUNT), "application/sparql-results+json")

@@ -12,7 +12,7 @@ from kgapp.errors import KgappError
 from kgapp.web import export, health, metrics, pages, security, sparql
 from kgapp.web.context import release_served
 from kgapp.web.fairness import Fairness
-from kgapp.web.serving import Serving
+from kgapp.web.serving import Served, Serving
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -29,6 +29,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.json.sort_keys = False
     serving = Serving(cfg)  # workers start on the first query (or warm up in the background when serving)
     app.extensions["kgapp.serving"] = serving
+    # The served store and executor under their old keys too, for code that reads them directly (kept current).
+    app_ref = weakref.ref(app)
+    serving.on_switch = lambda served: _publish(app_ref(), served)
+    _publish(app, serving.current)
     app.extensions["kgapp.fairness"] = Fairness(cfg)
     weakref.finalize(app, serving.close)
     app.teardown_request(release_served)
@@ -42,6 +46,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(export.bp)
     metrics.init_app(app)
     return app
+
+
+def _publish(app: Flask | None, served: Served) -> None:
+    if app is not None:
+        app.extensions.update({"kgapp.store": served.store, "kgapp.executor": served.executor})
 
 
 def plain_error(error: KgappError) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class Serving:
         self._reload_asked = False
         self._checked = time.monotonic()
         self._open_builds: list[Served] = []  # the current build and replaced ones still finishing requests
+        self.on_switch: Callable[[Served], None] | None = None
         self.current = self._open(None)
         self.slots = self.current.executor.slots  # shared by every build's executor: one limit per app
 
@@ -127,6 +129,8 @@ class Serving:
             old.retired = True
             done = old.users == 0
         log.info("now serving build %s (was %s)", fresh.build, old.build)
+        if self.on_switch is not None:
+            self.on_switch(fresh)
         if done:
             self._closed(old)
 
