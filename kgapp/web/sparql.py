@@ -55,6 +55,7 @@ def endpoint():
     if request.method != "POST" and "query" not in request.args:
         return protocol_request()
     fairness: Fairness = current_app.extensions["kgapp.fairness"]
+    g.query_log = {"form": "-", "id": "-"}  # a refusal for fairness is logged too
     try:
         with fairness.admit(current_client(fairness)):
             return protocol_request()
