@@ -1,6 +1,7 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
     python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md]
+    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
 The first form serves a freshly built store with waitress in this process (8 threads, the app's default
@@ -11,7 +12,14 @@ long, 503 runaway, 200 and empty for a remote FROM, 200 truncated for a huge res
 sends runaway queries back to back, as an abusive client would. A loopback listener stands in for every
 remote IRI and must see no connection. Memory (server + workers RSS) is sampled throughout.
 
-The second form measures what the worker pool costs per query: the same lookup query through the pool
+The --fairness form runs four phases of --seconds each on one store, every client with its own address
+(X-Forwarded-For, the server trusting 127.0.0.1 as a proxy): the clients alone (baseline); with a greedy
+client (--greedy connections from one address sending heavy queries back to back, never waiting) and no
+per-client limits; the same with limits (2 queries at once, 20 per second per client); and the limits
+again while a new build is swapped in under the load (kgapp build into the served store, then /readyz
+must name the new build). It reports the other clients' latencies per phase, and every status.
+
+The last form measures what the worker pool costs per query: the same lookup query through the pool
 and in the request thread. Only loopback addresses are used.
 """
 
@@ -22,13 +30,16 @@ import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -37,7 +48,7 @@ import pyoxigraph as ox
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.queries import load_queries
-from kgapp.store import open_store
+from kgapp.store import current_build, open_store
 from kgapp.web import close_app, create_app
 
 JSON = "application/sparql-results+json"
@@ -103,15 +114,19 @@ def rss_kb(pids: list[int]) -> int:
 def serve(app):
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="kgapp-load")
+    # X-Forwarded-For reaches the app (which trusts it only from trusted_proxies), as `kgapp serve` does
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="kgapp-load",
+                           clear_untrusted_proxy_headers=False)
     threading.Thread(target=server.run, daemon=True).start()
     return server, server.effective_port
 
 
-def request(conn: http.client.HTTPConnection, query: str):
+def request(conn: http.client.HTTPConnection, query: str, client: str | None = None):
     body = urllib.parse.urlencode({"query": query})
-    conn.request("POST", "/sparql", body=body, headers={"Content-Type": "application/x-www-form-urlencoded",
-                                                         "Accept": JSON})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": JSON}
+    if client:
+        headers["X-Forwarded-For"] = client
+    conn.request("POST", "/sparql", body=body, headers=headers)
     response = conn.getresponse()
     return response.status, response.getheader("X-KGApp-Truncated"), response.read()
 
@@ -123,11 +138,12 @@ def load_test(args) -> str:
     cqs = {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
            for q in load_queries()}
     sink = Sink()
-    config = Config(store=store_path, query_timeout=2.0, max_rows=10_000)
+    # every client has its own address (X-Forwarded-For from the trusted loopback), as real clients would
+    config = Config(store=store_path, query_timeout=2.0, max_rows=10_000, trusted_proxies="127.0.0.1")
     bad = malicious(sink.url, config.max_query_length)
     app = create_app(config)
     server, port = serve(app)
-    executor = app.extensions["kgapp.sparql.executor"]
+    serving = app.extensions["kgapp.serving"]
 
     stats: dict[str, list[float]] = defaultdict(list)
     statuses: Counter = Counter()
@@ -146,6 +162,7 @@ def load_test(args) -> str:
 
     def client(seed: int, abusive: bool = False):
         rng = random.Random(seed)
+        who = "10.66.0.1" if abusive else f"10.0.{seed // 250}.{seed % 250 + 1}"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < stop_at and budget[0] > 0:
             if abusive:
@@ -157,7 +174,7 @@ def load_test(args) -> str:
                 query, expect, check = cqs[kind][0], 200, cqs[kind][1]
             started = time.perf_counter()
             try:
-                status, truncated, body = request(conn, query)
+                status, truncated, body = request(conn, query, who)
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -181,7 +198,7 @@ def load_test(args) -> str:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        memory.append((time.monotonic() - began, rss_kb([os.getpid()] + executor.worker_pids())))
+        memory.append((time.monotonic() - began, rss_kb([os.getpid()] + serving.current.executor.worker_pids())))
         time.sleep(2)
     elapsed = time.monotonic() - began
     time.sleep(0.5)
@@ -229,6 +246,122 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
     return "\n".join(lines) + "\n"
 
 
+PHASES = (("baseline", False, False, False), ("greedy, no limits", True, False, False),
+          ("greedy, limits on", True, True, False), ("greedy, limits on, build swap", True, True, True))
+LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40}
+# The greedy client's query: 10,000 rows (the cap), about a second of a worker's time on this machine.
+HEAVY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c }"
+EXTRA = '<http://example.org/load-test> <http://example.org/note> "a later build" .\n'
+
+
+def fairness_test(args) -> str:
+    """Each phase: N clients (own addresses) + maybe a greedy one; the others' latency and every status."""
+    from kgapp.sources import resource_dir
+
+    store_path = Path(tempfile.mkdtemp(prefix="kgapp-fair-")) / "store"
+    build(Config(store=store_path))
+    store = open_store(store_path)
+    cqs = [(q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
+           for q in load_queries()]
+    rows = []
+    for name, greedy, limits, swap in PHASES:
+        settings = {"store": store_path, "query_timeout": 2.0, "max_rows": 10_000, "trusted_proxies": "127.0.0.1",
+                    **(LIMITS if limits else {"max_queries_per_client": 0})}
+        app = create_app(Config.from_mapping(settings))
+        server, port = serve(app)
+        warm_up(port, app.config["KGAPP"].max_concurrent_queries)
+        times: list[float] = []
+        statuses: Counter = Counter()
+        problems: list[str] = []
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+
+        def client(index: int, is_greedy: bool):
+            rng = random.Random(index)
+            who = "10.66.0.1" if is_greedy else f"10.0.{index // 250}.{index % 250 + 1}"
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            while time.monotonic() < stop_at:
+                query, expected = rng.choice(cqs) if not is_greedy else (HEAVY, None)
+                started = time.perf_counter()
+                try:
+                    status, _, body = request(conn, query, who)
+                except (OSError, http.client.HTTPException) as e:
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    status, body = 0, repr(e).encode()
+                with lock:
+                    statuses[("greedy" if is_greedy else "others", status)] += 1
+                    if not is_greedy:
+                        times.append(time.perf_counter() - started)
+                        if (status != 200 or canonical(body) != expected) and len(problems) < 20:
+                            problems.append(f"status {status}: {body[:100]!r}")
+                if not is_greedy:
+                    time.sleep(rng.uniform(0, 2 * args.think))  # a person or a polite tool; the greedy one never waits
+            conn.close()
+
+        threads = [threading.Thread(target=client, args=(i, False)) for i in range(args.clients)]
+        threads += [threading.Thread(target=client, args=(i, True)) for i in range(args.greedy if greedy else 0)]
+        for t in threads:
+            t.start()
+        swapped = ""
+        if swap:
+            time.sleep(args.seconds / 3)
+            data = Path(tempfile.mkdtemp(prefix="kgapp-fair-data-")) / "data"
+            shutil.copytree(resource_dir("data"), data)
+            (data / "zz-load-test.ttl").write_text(EXTRA, encoding="utf-8")
+            began = time.monotonic()
+            # `kgapp build` in its own process, as an operator runs it beside a serving `kgapp serve`
+            subprocess.run([sys.executable, "-m", "kgapp", "build", "--store", str(store_path), "--data", str(data)],
+                           check=True, capture_output=True, timeout=300)
+            new = current_build(store_path).name
+            built = time.monotonic() - began
+            while (ready := json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10).read())
+                   )["build"] != new and time.monotonic() - began < 30:
+                time.sleep(0.1)
+            swapped = (f"build {new} made in {built:.1f} s under load; /readyz named it "
+                       f"{time.monotonic() - began - built:.1f} s later: {ready['build'] == new}")
+        for t in threads:
+            t.join()
+        server.close()
+        close_app(app)
+        rows.append((name, times, statuses, problems, swapped))
+    return fairness_report(args, rows)
+
+
+def warm_up(port: int, slots: int) -> None:
+    """Start every query worker before measuring (a cold worker imports kgapp first: seconds on 2 busy cores)."""
+    def one(i: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        deadline = time.monotonic() + 60
+        while request(conn, LOOKUP, f"10.99.0.{i}")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(slots)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def fairness_report(args, rows) -> str:
+    lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
+             f"--greedy {args.greedy} --think {args.think:g}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
+             f"slots; limits when on: {LIMITS}).", "",
+             "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
+             "|---|---:|---:|---:|---:|---|---|"]
+    notes = []
+    for name, times, statuses, problems, swapped in rows:
+        fmt = lambda who: ", ".join(f"{s}×{n}" for (w, s), n in sorted(statuses.items()) if w == who) or "-"  # noqa: E731
+        lines.append(f"| {name} | {len(times)} | {pct(times, .5):.1f} | {pct(times, .95):.1f} | {pct(times, .99):.1f} | "
+                     f"{fmt('others')} | {fmt('greedy')} |")
+        if swapped:
+            notes.append(f"- {name}: {swapped}")
+        if problems:
+            notes.append(f"- {name}: {len(problems)} wrong answers for the other clients, e.g. {problems[0]}")
+    return "\n".join(lines + [""] + notes) + "\n"
+
+
 def overhead(args) -> str:
     """Requests per second and latency for one lookup query, through the pool and in the request thread."""
     store_path = Path(tempfile.mkdtemp(prefix="kgapp-overhead-")) / "store"
@@ -238,7 +371,7 @@ def overhead(args) -> str:
            "|---|---:|---:|---:|"]
     for mode in ("in-thread", "pool", "in-thread", "pool"):
         app = create_app(Config(store=store_path))
-        app.extensions["kgapp.sparql.executor"].pooled = mode == "pool"
+        app.extensions["kgapp.serving"].current.executor.pooled = mode == "pool"
         server, port = serve(app)
         times: list[float] = []
         per_thread = args.requests // args.threads
@@ -277,12 +410,15 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--report", type=Path)
     parser.add_argument("--overhead", action="store_true")
+    parser.add_argument("--fairness", action="store_true")
+    parser.add_argument("--greedy", type=int, default=16, help="connections of the greedy client (--fairness)")
+    parser.add_argument("--think", type=float, default=0.1, help="mean pause between a client's queries (--fairness)")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 200:
         sys.exit("bounded: --seconds up to 600, --clients up to 200")
-    text = overhead(args) if args.overhead else load_test(args)
+    text = overhead(args) if args.overhead else fairness_test(args) if args.fairness else load_test(args)
     print(text)
     if args.report:
         args.report.write_text(text, encoding="utf-8")

@@ -103,7 +103,7 @@ def main() -> None:
             web = create_server(app, host="127.0.0.1", port=port, threads=4, ident="kgapp-bench")
             threading.Thread(target=web.run, daemon=True).start()
             notations = [code_notation((i * 7919) % args.codes) for i in range(args.requests)]
-            store = app.extensions["kgapp.store"]
+            store = app.extensions["kgapp.serving"].current.store
             dataset = [("default-graph-uri", UNION_GRAPH)] + [("named-graph-uri", g) for g in store.named_graphs()]
             latencies(f"{server.url}/sparql", dataset, notations[:20])  # warm both paths
             latencies(f"http://127.0.0.1:{port}/sparql", [], notations[:20])

@@ -227,11 +227,10 @@ def synth(n_codes: int, out: str, seed: int) -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def serve(host: str, port: int, threads: int, store: str | None) -> None:
     """Serve the SPARQL endpoint, pages and exports (builds the store first if there is none)."""
-    from waitress import serve as waitress_serve
-
     from kgapp.build import build as run_build
     from kgapp.store import StoreUnavailable, open_store
     from kgapp.web import create_app
+    from kgapp.web.server import run
 
     config = _config(store)
     where = describe_store(config.store)
@@ -242,5 +241,6 @@ def serve(host: str, port: int, threads: int, store: str | None) -> None:
             click.echo(f"No store at {where} yet: building it first.", err=True)
             run_build(config, progress=_progress)
         app = create_app(config)
-    click.echo(f"kgapp serving {where} on http://{host}:{port}/ (SPARQL at /sparql)", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="kgapp")
+    click.echo(f"kgapp serving {where} on http://{host}:{port}/ (SPARQL at /sparql; SIGHUP: switch to the "
+               "newest build now)", err=True)
+    run(app, host, port, threads)

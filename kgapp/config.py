@@ -37,8 +37,21 @@ class Config:
     max_query_length: int = 100_000
     max_rows: int = 100_000
     max_concurrent_queries: int = 8
+    # Fairness (kgapp.web.fairness): queries one client may run at once (only when lower than
+    # max_concurrent_queries; 0: no per-client limit), and a per-client token bucket (0: off).
+    max_queries_per_client: int = 4
+    rate_limit: float = 0.0
+    rate_burst: int = 20
+    # Comma-separated proxy addresses whose X-Forwarded-For names the client.
+    trusted_proxies: str = ""
     # Web
     page_size: int = 50
+    # The app's public root URL (https://kg.example.org), written into every absolute URL it serves.
+    public_url: str = ""
+    # Without public_url: Host names (comma-separated) trusted beside loopback for absolute URLs.
+    allowed_hosts: str = ""
+    # /metrics in Prometheus text format.
+    metrics: bool = True
     testing: bool = False
 
     @classmethod

@@ -39,7 +39,9 @@ FORMATS: tuple[Format, ...] = (
     Format("xml", "application/sparql-results+xml", "srx", "results", ("application/xml", "text/xml")),
     Format("csv", "text/csv", "csv", "results"),
     Format("tsv", "text/tab-separated-values", "tsv", "results"),
-    Format("turtle", "text/turtle", "ttl", "rdf", ("application/x-turtle",)),
+    # N3 is asked for by name (SPARQLWrapper) and by type; its Turtle subset answers.
+    Format("turtle", "text/turtle", "ttl", "rdf", ("application/x-turtle", "application/turtle", "text/n3",
+                                                   "text/rdf+n3")),
     Format("ntriples", "application/n-triples", "nt", "rdf"),
     Format("jsonld", "application/ld+json", "jsonld", "rdf", ("application/json",)),
     Format("rdfxml", "application/rdf+xml", "rdf", "rdf", ("application/xml", "text/xml")),
@@ -50,7 +52,7 @@ FORMATS: tuple[Format, ...] = (
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
 BY_EXTENSION: dict[str, Format] = {f.extension: f for f in FORMATS if f.kind in ("rdf", "dataset", "html")}
-ALIASES = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml",
+ALIASES = {"ttl": "turtle", "n3": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml",
            "rdf/xml": "rdfxml", "nq": "nquads", "n-quads": "nquads", "srj": "json", "srx": "xml"}
 
 _OX_RDF = {

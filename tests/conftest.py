@@ -50,6 +50,21 @@ def no_leaked_workers():
 
 
 @pytest.fixture()
+def make_app(store_path):
+    """Apps with their own settings; their workers are stopped after the test."""
+    apps = []
+
+    def make(**limits):
+        app = create_app({"store": store_path, "testing": True, **limits})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        close_app(app)
+
+
+@pytest.fixture()
 def client(app):
     return app.test_client()
 

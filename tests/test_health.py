@@ -16,7 +16,7 @@ def test_readyz_names_the_open_build(client, store):
 
 
 def test_readyz_is_503_without_a_store(app):
-    app.extensions["kgapp.store"] = None
+    app.extensions["kgapp.serving"].current.store = None
     r = app.test_client().get("/readyz")
     assert r.status_code == 503 and r.get_json()["status"] == "unavailable"
     assert app.test_client().get("/healthz").status_code == 200  # up, just not ready
@@ -27,6 +27,6 @@ def test_readyz_is_503_when_the_store_fails(app):
         def query(self, text, **kwargs):
             raise OSError("IO error: the store files are gone")
 
-    app.extensions["kgapp.store"] = Broken()
+    app.extensions["kgapp.serving"].current.store = Broken()
     r = app.test_client().get("/readyz")
     assert r.status_code == 503 and "files are gone" in r.get_json()["reason"]

@@ -24,21 +24,6 @@ ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 JSON_RESULTS = "application/sparql-results+json"
 
 
-@pytest.fixture()
-def make_app(store_path):
-    """Apps with their own limits; their workers are stopped after the test."""
-    apps = []
-
-    def make(**limits):
-        app = create_app({"store": store_path, "testing": True, **limits})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        close_app(app)
-
-
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -55,7 +40,7 @@ def rows(r) -> list[dict]:
 
 def test_runaway_query_is_stopped_with_503_and_the_worker_freed(make_app, store):
     app = make_app(query_timeout=1)
-    client, executor = app.test_client(), app.extensions["kgapp.executor"]
+    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
     assert client.get("/sparql", query_string={"query": COUNT}).status_code == 200
     [worker] = executor.worker_pids()
 
@@ -134,6 +119,30 @@ def test_construct_beyond_the_cap_is_cut(make_app):
     assert len(Graph().parse(data=r.data, format="turtle")) == 4
 
 
+CAP_LINK = "http://localhost/sparql#row-cap"
+
+
+def test_a_cut_answer_says_so_in_its_body_and_links_to_a_page_that_explains(make_app):
+    from xml.dom.minidom import parseString
+
+    client = make_app(max_rows=3).test_client()
+    r = client.get("/sparql", query_string={"query": ALL}, headers={"Accept": JSON_RESULTS})
+    assert json.loads(r.data)["head"]["link"] == [CAP_LINK] and len(rows(r)) == 3
+    r = client.get("/sparql", query_string={"query": ALL}, headers={"Accept": "application/sparql-results+xml"})
+    head = parseString(r.data).getElementsByTagName("head")[0]
+    assert [x.getAttribute("href") for x in head.getElementsByTagName("link")] == [CAP_LINK]
+    assert head.getElementsByTagName("variable") and r.data.count(b"<result>") == 3
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.data.startswith(b"# Cut at 3 triples") and CAP_LINK.encode() in r.data
+    page = client.get(CAP_LINK.removeprefix("http://localhost"), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and b'id="row-cap"' in page.data and b"3 rows" in page.data
+
+
+def test_a_whole_answer_has_no_link(make_app):
+    r = make_app(max_rows=5).test_client().get("/sparql", query_string={"query": ALL + " LIMIT 5"})
+    assert "link" not in json.loads(r.data)["head"]
+
+
 # -- concurrency ------------------------------------------------------------------------------------
 
 def in_background(client, query: str) -> tuple[threading.Thread, list]:
@@ -153,7 +162,7 @@ def wait_busy(executor, n: int = 1) -> None:
 def test_one_runaway_query_does_not_block_the_others(make_app):
     app = make_app(query_timeout=4, max_concurrent_queries=2)
     thread, out = in_background(app.test_client(), RUNAWAY)
-    wait_busy(app.extensions["kgapp.executor"])
+    wait_busy(app.extensions["kgapp.serving"].current.executor)
     r = app.test_client().get("/sparql", query_string={"query": COUNT})
     assert r.status_code == 200 and thread.is_alive()  # answered while the runaway still runs
     thread.join(15)
@@ -162,7 +171,7 @@ def test_one_runaway_query_does_not_block_the_others(make_app):
 
 def test_requests_beyond_the_slots_wait_a_bounded_time_then_get_503(make_app):
     app = make_app(query_timeout=4, max_concurrent_queries=1)
-    executor = app.extensions["kgapp.executor"]
+    executor = app.extensions["kgapp.serving"].current.executor
     executor.queue_wait = 0.3
     thread, out = in_background(app.test_client(), RUNAWAY)
     wait_busy(executor)
@@ -180,7 +189,7 @@ def test_requests_beyond_the_slots_wait_a_bounded_time_then_get_503(make_app):
 def test_workers_end_when_the_app_is_closed_or_collected(store_path):
     app = create_app({"store": store_path, "testing": True})
     app.test_client().get("/sparql", query_string={"query": COUNT})
-    pids = app.extensions["kgapp.executor"].worker_pids()
+    pids = app.extensions["kgapp.serving"].current.executor.worker_pids()
     assert pids and all(alive(p) for p in pids)
     del app
     gc.collect()

@@ -123,7 +123,7 @@ def test_virtuoso_terms_are_normalised():
 def test_slow_server_is_504_and_dead_server_is_502(stub):
     app = create_app({"store": f"sparql:{spec(stub).query_url}", "testing": True})
     try:
-        app.extensions["kgapp.store"].client.timeout = 0.5  # the stub sleeps longer than this
+        app.extensions["kgapp.serving"].current.store.client.timeout = 0.5  # the stub sleeps longer than this
         client = app.test_client()
         stub.delay = 3.0
         started = time.monotonic()

@@ -61,7 +61,7 @@ def test_no_path_traversal(client, url):
     assert r.status_code in (200, 404, 406), (r.status_code, body[:200])
     assert "root:x:0:0" not in body and "[build-system]" not in body and "def create_app" not in body
     if r.status_code == 200:
-        assert url.startswith("/search")  # a search for the text is fine
+        assert url.startswith(("/search", "/sparql"))  # a search for the text, or an unknown format= ignored
 
 
 # -- no debug mode, no tracebacks -----------------------------------------------------------------------

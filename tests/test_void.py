@@ -33,16 +33,49 @@ def test_dataset_counts_match_the_store(void, store):
 
 def test_endpoint_dumps_license_and_uri_space(void, client):
     assert (DS, VOID.sparqlEndpoint, URIRef(f"{ROOT}/sparql")) in void
-    dumps = set(void.objects(DS, VOID.dataDump))
-    assert dumps == {URIRef(f"{ROOT}/export.{f.extension}") for f in RDF_FORMATS}
+    dumps = {d for sub in void.objects(DS, VOID.subset) for d in void.objects(sub, VOID.dataDump)}
+    assert dumps == {URIRef(f"{ROOT}/export.{f.extension}{q}") for f in RDF_FORMATS for q in ("", "?inferred=true")}
     for dump in dumps:
         assert client.get(dump.removeprefix(ROOT)).status_code == 200
     assert (DS, DCTERMS.license, URIRef("https://opensource.org/licenses/MIT")) in void
     assert (DS, VOID.uriSpace, Literal("https://w3id.org/kgapp/id/")) in void
 
 
+def parsed_dump(client, url: str) -> tuple[int, int]:
+    """(distinct triples, quads) of the dump at ``url``, parsed back."""
+    from rdflib import Dataset
+    data = client.get(url.removeprefix(ROOT)).data
+    ext = url.split("?")[0].rsplit(".", 1)[1]
+    ds = Dataset()
+    ds.parse(data=data, format={"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml", "trig": "trig",
+                                "nq": "nquads"}[ext])
+    quads = list(ds.quads((None, None, None, None)))
+    return len({q[:3] for q in quads}), len(quads)
+
+
+def test_each_dump_is_a_subset_whose_count_matches_the_dump(void, client):
+    described = 0
+    for sub in void.objects(DS, VOID.subset):
+        dumps = list(void.objects(sub, VOID.dataDump))
+        if not dumps:
+            continue
+        stated = int(void.value(sub, VOID.triples))
+        for dump in dumps:
+            distinct, quads = parsed_dump(client, str(dump))
+            described += 1
+            assert stated == (quads if str(dump).split("?")[0].endswith((".trig", ".nq")) else distinct), dump
+    assert described == 12
+    assert void.value(DS, VOID.dataDump) is None  # the whole dataset has no single dump: its subsets do
+
+
+def test_modified_is_a_valid_xsd_datetime(void):
+    from rdflib.namespace import XSD
+    modified = void.value(DS, DCTERMS.modified)
+    assert modified.datatype == XSD.dateTime and modified.toPython().tzinfo is not None
+
+
 def test_one_subset_per_named_graph_with_its_size_and_source(void, store):
-    subsets = set(void.objects(DS, VOID.subset))
+    subsets = {s for s in void.objects(DS, VOID.subset) if "/.well-known/void#" not in str(s)}
     assert {str(s) for s in subsets} == set(store.named_graphs())
     seed = URIRef("https://w3id.org/kgapp/graph/seed-000-64868")
     n = count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{seed}> {{ ?s ?p ?o }} }}")

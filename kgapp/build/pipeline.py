@@ -159,6 +159,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
                     for s in sources],
         "validation": {"violations": len(report.violations), "warnings": len(report.warnings)},
         "inferred": len(inferred),
+        "prepare_seconds": round(time.perf_counter() - started, 3),
     }
     with _build_lock(root):
         if remote:

@@ -2,11 +2,16 @@
 
 Decisions the specifications leave open:
 - ASK results are offered as JSON and XML only: SPARQL 1.1 CSV/TSV defines no boolean form, so
-  ``Accept: text/csv`` for an ASK is answered 406 rather than with an ad-hoc body.
+  ``format=csv`` for an ASK is answered 406 rather than with an ad-hoc body.
+- When nothing in Accept fits the query form, the form's default format answers (JSON for SELECT/ASK,
+  Turtle for CONSTRUCT/DESCRIBE, as Fuseki does) rather than 406: a client asking a CONSTRUCT for
+  SPARQL results still gets a graph it can read. 406 is kept for a known ``format=`` that cannot serve.
 - A CONSTRUCT/DESCRIBE graph is also offered as TriG and N-Quads (its triples in the default graph),
   after the triple formats, so a dataset-minded client is not refused a valid answer.
 - ``format=`` may be repeated and may hold a name (json, turtle…) or a media type, as SPARQLWrapper
-  sends both; the first value kgapp knows decides, and ``json``/``xml`` mean JSON-LD/RDF/XML for graphs.
+  sends both (with ``output=`` and ``results=`` too); the first value kgapp knows decides, ``json``/``xml``
+  mean JSON-LD/RDF/XML for graphs, and values it does not know (``rdf+xml``) leave it to Accept.
+- Relative IRIs in a query resolve against the endpoint's URL (the request's ``base_iri``), on every store.
 """
 
 from __future__ import annotations
@@ -34,13 +39,13 @@ _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "
 
 
 def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None) -> QueryResult:
+              named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
     kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``)."""
     check_query(text)
     try:
         return store.query(text, default_graphs=None if default_graphs is None else list(default_graphs),
-                           named_graphs=None if named_graphs is None else list(named_graphs))
+                           named_graphs=None if named_graphs is None else list(named_graphs), base_iri=base_iri)
     except KgappError:
         raise
     except SyntaxError as e:
@@ -65,7 +70,8 @@ def _named(value: str) -> Format | None:
 
 def choose_format(choices: tuple[Format, ...], accept: str | None, format_values: Sequence[str] = (),
                   what: str = "this result") -> Format:
-    """The format to answer in: the first known ``format=`` value, else content negotiation; 406 if none."""
+    """The format to answer in: the first known ``format=`` value (406 if it cannot serve), else content
+    negotiation, else the first (default) choice."""
     for value in format_values:
         fmt = _named(value)
         if fmt is None:
@@ -75,13 +81,7 @@ def choose_format(choices: tuple[Format, ...], accept: str | None, format_values
         if fmt in choices:
             return fmt
         raise ProtocolError(406, f"format={value} is not offered for {what}. {describe(choices)}")
-    if format_values:
-        raise ProtocolError(406, f"Unknown format={format_values[0]}. {describe(choices)}")
-    fmt = best_format(accept, choices)
-    if fmt is None:
-        raise ProtocolError(406, f"None of the media types in Accept: {accept} is offered for {what}. "
-                                 f"{describe(choices)}")
-    return fmt
+    return best_format(accept, choices) or choices[0]
 
 
 def describe(choices: tuple[Format, ...]) -> str:
@@ -95,12 +95,14 @@ def result_kind(result: QueryResult) -> str:
     return "a SELECT result" if isinstance(result, ox.QuerySolutions) else "a CONSTRUCT/DESCRIBE result"
 
 
-def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int) -> tuple[Format, Written]:
-    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows."""
-    result = run_query(store, request.text, request.default_graphs, request.named_graphs)
+def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int,
+           cap_link: str | None = None) -> tuple[Format, Written]:
+    """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
+    answer links to ``cap_link``, the page explaining the cap)."""
+    result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
-        return fmt, write_result(result, fmt, max_rows)  # lazy results: evaluation errors surface here
+        return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here
     except KgappError:
         raise
     except RuntimeError as e:

@@ -15,30 +15,28 @@ from __future__ import annotations
 
 import atexit
 import json
-import logging
-import multiprocessing
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from kgapp.config import Config
-from kgapp.errors import KgappError, ProtocolError
+from kgapp.errors import ProtocolError
 from kgapp.sparql.answer import answer
 from kgapp.sparql.request import QueryRequest
+from kgapp.sparql.worker import READY, WorkerProcess
 from kgapp.sparql_text import check_query
 from kgapp.store.base import Store
-from kgapp.store.embedded import EmbeddedStore
 
-log = logging.getLogger("kgapp.executor")
-_CONTEXT = multiprocessing.get_context("forkserver")
-# What the forkserver imports once, so a worker forked from it starts in milliseconds.
-_CONTEXT.set_forkserver_preload(["kgapp.sparql.executor"])
 _EXECUTORS: weakref.WeakSet[QueryExecutor] = weakref.WeakSet()
 RETRY_AFTER = "5"
+# A new worker imports kgapp (and the main module) before it can answer: seconds on a busy machine. That
+# start is not the query's time, so it has its own, generous limit.
+START_LIMIT = 60.0
+
+
+class QueryTimeout(ProtocolError):
+    """A query stopped at ``query_timeout`` (503 with Retry-After)."""
 
 
 @dataclass(frozen=True)
@@ -49,114 +47,83 @@ class Answer:
     truncated: bool
 
 
-# -- the worker process ----------------------------------------------------------------------------
-
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> bytes:
-    return json.dumps({"status": status, "message": message, "headers": headers or {}}).encode()
-
-
-def _worker(conn: Connection, build: str) -> None:
-    """Answer jobs until the app closes the pipe; a store that will not open is reported per job."""
-    try:
-        store, failure = EmbeddedStore.open_build(Path(build)), None
-    except Exception as e:  # noqa: BLE001 - reported to the request, which answers 503
-        store, failure = None, f"The store cannot be opened: {e}"
-    while True:
-        try:
-            job = json.loads(conn.recv_bytes())
-        except (EOFError, OSError):
-            return  # the app went away
-        if store is None:
-            assert failure is not None  # set whenever the store is not
-            conn.send_bytes(_error(503, failure))
-            continue
-        header, body = _answer(store, job)
-        conn.send_bytes(header)
-        if body is not None:
-            conn.send_bytes(body)
-
-
-def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
-    """The JSON header and (on success) the serialised body of one job."""
-    request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]),
-                                    tuple(job["formats"]))
-    try:
-        fmt, written = answer(store, request, job["accept"], job["max_rows"])
-    except KgappError as e:
-        return _error(e.status, e.message, e.headers), None
-    except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients
-        log.exception("query failed unexpectedly")
-        return _error(500, "The query failed inside the server."), None
-    header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated}
-    return json.dumps(header).encode(), written.body
-
-
-def _tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
-
-
 # -- the pool, on the app side ---------------------------------------------------------------------
-
-class _Process:
-    def __init__(self, build: Path):
-        self.conn, child = _CONTEXT.Pipe(duplex=True)
-        self.process = _CONTEXT.Process(target=_worker, args=(child, str(build)),
-                                        name="kgapp-query-worker", daemon=True)
-        self.process.start()
-        child.close()
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-        self.conn.close()
-
 
 class QueryExecutor:
     """Runs endpoint queries with the app's limits; ``close()`` ends its worker processes."""
 
-    def __init__(self, store: Store, config: Config):
+    # ``slots`` may be shared with the executor of the build this one replaces (kgapp.web.serving).
+    def __init__(self, store: Store, config: Config, slots: threading.BoundedSemaphore | None = None):
         self.store = store
         self.timeout = config.query_timeout
         self.max_rows = config.max_rows
-        self.slots = threading.BoundedSemaphore(config.max_concurrent_queries)
+        self.slot_count = config.max_concurrent_queries
+        self.slots = slots or threading.BoundedSemaphore(config.max_concurrent_queries)
+        self._in_slots = 0  # queries holding a slot through this executor
         # The hook for other stores: only an embedded one is queried out of process; a remote store is
         # queried in the request thread, bounded by its own HTTP timeout.
         self.pooled = store.folder is not None
         self.queue_wait = config.query_timeout  # how long a request may wait for a free slot
-        self._idle: list[_Process] = []
-        self._busy: set[_Process] = set()
+        self._idle: list[WorkerProcess] = []
+        self._busy: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
         _EXECUTORS.add(self)
 
-    def run(self, request: QueryRequest, accept: str | None) -> Answer:
-        """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool."""
+    def run(self, request: QueryRequest, accept: str | None, cap_link: str | None = None) -> Answer:
+        """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool. A cut
+        answer links to ``cap_link`` in its body."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         if not self.slots.acquire(timeout=self.queue_wait):
             raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
                                          {"Retry-After": RETRY_AFTER})
+        with self._lock:
+            self._in_slots += 1
         try:
-            return self._pooled(request, accept) if self.pooled else self._in_thread(request, accept)
+            if self.pooled:
+                return self._pooled(request, accept, cap_link)
+            return self._in_thread(request, accept, cap_link)
         finally:
+            with self._lock:
+                self._in_slots -= 1
             self.slots.release()
+
+    def busy_slots(self) -> int:
+        """Slots taken by queries running through this executor."""
+        return self._in_slots
 
     def warm(self) -> None:
         """Start one worker in the background, so that the first query does not wait for it."""
         if self.pooled:
-            threading.Thread(target=lambda: self._checkin(self._new_worker()), name="kgapp-warm", daemon=True).start()
+            threading.Thread(target=self._warm_one, name="kgapp-warm", daemon=True).start()
 
-    def _new_worker(self) -> _Process:
+    def _warm_one(self) -> None:
+        try:
+            self._checkin(self._new_worker())
+        except ProtocolError:
+            pass  # closed while starting: the next query starts its own
+
+    def _new_worker(self) -> WorkerProcess:
+        """A started worker, ready for a job (its start-up does not count against any query's time limit)."""
         assert self.store.folder is not None  # only a pooled executor (a local build) starts workers
-        return _Process(self.store.folder)
+        worker = WorkerProcess(self.store.folder)
+        try:
+            if worker.conn.poll(START_LIMIT) and worker.conn.recv_bytes() == READY:
+                return worker
+        except (EOFError, OSError):
+            pass
+        worker.stop()
+        raise ProtocolError(503, "A query worker could not start; try again.", {"Retry-After": RETRY_AFTER})
 
-    def _in_thread(self, request: QueryRequest, accept: str | None) -> Answer:
-        fmt, written = answer(self.store, request, accept, self.max_rows)
+    def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
+        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link)
         return Answer(fmt.content_type, written.body, written.rows, written.truncated)
 
-    def _pooled(self, request: QueryRequest, accept: str | None) -> Answer:
+    def _pooled(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
         worker = self._checkout()
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
-               "formats": request.formats, "accept": accept, "max_rows": self.max_rows}
+               "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows,
+               "cap_link": cap_link}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
             if not worker.conn.poll(self.timeout):
@@ -165,7 +132,7 @@ class QueryExecutor:
             body = worker.conn.recv_bytes() if header["status"] == 200 else b""
         except TimeoutError:
             self._discard(worker)
-            raise ProtocolError(503, f"The query took longer than the {self.timeout:g} s this endpoint "
+            raise QueryTimeout(503, f"The query took longer than the {self.timeout:g} s this endpoint "
                                               "allows and was stopped. Narrow it down (LIMIT, more specific "
                                               "patterns) and try again.", {"Retry-After": RETRY_AFTER}) from None
         except (EOFError, OSError):
@@ -177,7 +144,7 @@ class QueryExecutor:
             raise ProtocolError(header["status"], header["message"], header["headers"])
         return Answer(header["type"], body, header["rows"], header["truncated"])
 
-    def _checkout(self) -> _Process:
+    def _checkout(self) -> WorkerProcess:
         with self._lock:
             if self._closed:
                 raise ProtocolError(503, "The endpoint is shutting down.", {"Retry-After": RETRY_AFTER})
@@ -190,7 +157,7 @@ class QueryExecutor:
             self._busy.add(worker)
         return worker
 
-    def _checkin(self, worker: _Process) -> None:
+    def _checkin(self, worker: WorkerProcess) -> None:
         with self._lock:
             self._busy.discard(worker)
             if not self._closed:
@@ -198,7 +165,7 @@ class QueryExecutor:
                 return
         worker.stop()
 
-    def _discard(self, worker: _Process) -> None:
+    def _discard(self, worker: WorkerProcess) -> None:
         with self._lock:
             self._busy.discard(worker)
         worker.stop()

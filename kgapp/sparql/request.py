@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
 
@@ -30,23 +32,46 @@ class QueryRequest:
     # None: the store's dataset; a tuple (maybe empty): exactly these graphs, as the protocol asked.
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
-    formats: tuple[str, ...] = field(default=())  # the ?format= values, in order
+    formats: tuple[str, ...] = field(default=())  # the format=, output=, results= values, in order
+    # Relative IRIs in the query resolve against this (the endpoint's own URL), unless it says BASE.
+    base_iri: str | None = None
+
+
+# Parameters that name the answer's format: SPARQLWrapper sends all three with one value.
+FORMAT_PARAMS = ("format", "output", "results")
+NOT_UTF8 = "The query is not valid UTF-8"
+
+
+def decode_utf8(data: bytes) -> str:
+    """``data`` as UTF-8, or the one 400 every way of sending a query answers for invalid bytes."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"{NOT_UTF8}: byte 0x{data[e.start]:02x} at position {e.start}.") from None
+
+
+def check_urlencoded(raw: bytes) -> None:
+    """Refuse a query string or form body whose percent-decoded values are not UTF-8 (werkzeug would keep
+    ``%E9`` as those three characters and so silently run another query)."""
+    for part in raw.split(b"&"):
+        decode_utf8(unquote_to_bytes(part.replace(b"+", b" ")))
 
 
 def parse_request(method: str, content_type: str | None, args: Params, form: Params, body: bytes,
-                  max_length: int | None = None) -> QueryRequest | None:
+                  max_length: int | None = None, base_iri: str | None = None) -> QueryRequest | None:
     """The query a protocol request carries, or None when it carries none (GET /sparql alone).
 
-    ``args`` and ``form`` are multi-dicts (``getlist``) of the URL and the form body. A query longer
-    than ``max_length`` characters is refused (413) before anything parses it.
+    ``args`` and ``form`` are multi-dicts (``getlist``) of the URL and the form body (already checked
+    with ``check_urlencoded``). A query longer than ``max_length`` characters is refused (413) before
+    anything parses it; ``base_iri`` is the base its relative IRIs resolve against.
     """
     if method not in ("GET", "HEAD", "POST"):
         raise ProtocolError(405, f"Method {method} not allowed; use GET or POST.", {"Allow": ALLOWED_METHODS})
     mimetype = (content_type or "").split(";")[0].strip().lower()
     if "update" in args or "update" in form or mimetype == UPDATE_BODY:
         raise ProtocolError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
-    formats = tuple(args.getlist("format")) + tuple(form.getlist("format"))
-    queries, source = _queries(method, mimetype, args, form, body)
+    formats = tuple(v for name in FORMAT_PARAMS for v in args.getlist(name) + form.getlist(name))
+    queries, source = _queries(method, content_type or "", mimetype, args, form, body)
     if not queries:
         if method == "POST":
             raise ProtocolError(400, "Missing query: send query=… or a query as the body.")
@@ -64,20 +89,43 @@ def parse_request(method: str, content_type: str | None, args: Params, form: Par
         _check_graph_iri(iri)
     dataset = bool(defaults or named)  # either parameter replaces the whole dataset (Protocol §2.1.4)
     return QueryRequest(queries[0], tuple(defaults) if dataset else None, tuple(named) if dataset else None,
-                        formats)
+                        formats, base_iri)
 
 
-def _queries(method: str, mimetype: str, args: Params, form: Params, body: bytes) -> tuple[list[str], Params]:
+def _charset(content_type: str) -> str:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
+
+
+def _decode_body(content_type: str, body: bytes) -> str:
+    """A direct POST's query, decoded as its ``charset=`` declares (UTF-8 when it declares none)."""
+    charset = _charset(content_type)
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        raise ProtocolError(415, f"Unknown charset {charset!r} in Content-Type; send the query as UTF-8.") from None
+    if codec == "utf-8":
+        return decode_utf8(body)
+    try:
+        return body.decode(codec)
+    except LookupError:  # a codec that is not a text encoding (rot13, base64…)
+        raise ProtocolError(415, f"charset {charset!r} is not a text encoding; send the query as UTF-8.") from None
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"The query is not valid {charset}: {e.reason} at position {e.start}.") from None
+
+
+def _queries(method: str, content_type: str, mimetype: str, args: Params, form: Params, body: bytes
+             ) -> tuple[list[str], Params]:
     """The query texts of a request and the multi-dict that carries its other parameters."""
     if method in ("GET", "HEAD"):
         return args.getlist("query"), args
     if mimetype == QUERY_BODY:
         if "query" in args:
             raise ProtocolError(400, "The query is given twice: in the URL and as the request body.")
-        try:
-            return [body.decode("utf-8")], args
-        except UnicodeDecodeError as e:
-            raise ProtocolError(400, f"The query is not valid UTF-8: {e}") from None
+        return [_decode_body(content_type, body)], args
     if mimetype == FORM_BODY:
         if "query" in args:
             raise ProtocolError(400, "A form POST carries the query in its body, not in the URL.")
@@ -93,4 +141,5 @@ def _check_graph_iri(iri: str) -> None:
         raise ProtocolError(400, f"Graph IRI {iri!r} is not an absolute IRI: {e}") from None
 
 
-__all__ = ["ProtocolError", "QueryRequest", "parse_request", "ALLOWED_METHODS", "FORM_BODY", "QUERY_BODY"]
+__all__ = ["ProtocolError", "QueryRequest", "parse_request", "check_urlencoded", "decode_utf8", "ALLOWED_METHODS",
+           "FORM_BODY", "QUERY_BODY"]

@@ -7,14 +7,20 @@ nothing was cut, those bytes are the answer; otherwise Oxigraph parses the kept 
 asked format. Every step stays in Rust: a normal-size result costs one extra native pass, a huge one
 never gets built beyond the cap. CONSTRUCT/DESCRIBE results already arrive as Python triples, so they
 are simply taken up to the cap. ASK results are one row.
+
+A cut answer says so in its body too where the format has a place for it (clients seldom show headers):
+SPARQL JSON ``head.link`` and XML ``<link href>`` point at the page explaining the cap, and the RDF
+formats with comments (Turtle, N-Triples, TriG, N-Quads) open with one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
+from json import dumps
 from typing import IO, cast
+from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
@@ -95,10 +101,27 @@ def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int) -> W
     return Written(cast(bytes, serialize_rdf(triples, fmt)), len(triples), truncated)
 
 
-def write_result(result: QueryResult, fmt: Format, max_rows: int) -> Written:
-    """Any query result (solutions, boolean, triples) in ``fmt``, cut at ``max_rows``."""
+def mark_truncated(body: bytes, fmt: Format, link: str, max_rows: int) -> bytes:
+    """``body`` (a cut answer) saying in itself that it was cut, and where the cap is explained."""
+    if fmt.name == "json" and body.startswith(b'{"head":{'):
+        return b'{"head":{"link":[' + dumps(link).encode() + b"]," + body[len(b'{"head":{'):]
+    if fmt.name == "xml":
+        tag = b"<link href=" + quoteattr(link).encode() + b"/>"
+        if b"</head>" in body:
+            return body.replace(b"</head>", tag + b"</head>", 1)
+        return body.replace(b"<head/>", b"<head>" + tag + b"</head>", 1)
+    if fmt.name in ("turtle", "ntriples", "trig", "nquads"):
+        return f"# Cut at {max_rows} triples, this endpoint's row cap: see {link}\n".encode() + body
+    return body
+
+
+def write_result(result: QueryResult, fmt: Format, max_rows: int, cap_link: str | None = None) -> Written:
+    """Any query result (solutions, boolean, triples) in ``fmt``, cut at ``max_rows``; a cut answer links to
+    ``cap_link`` in its body where the format allows."""
     if isinstance(result, ox.QueryBoolean):
         return write_boolean(result, fmt)
-    if isinstance(result, ox.QuerySolutions):
-        return write_solutions(result, fmt, max_rows)
-    return write_triples(result, fmt, max_rows)
+    written = (write_solutions(result, fmt, max_rows) if isinstance(result, ox.QuerySolutions)
+               else write_triples(result, fmt, max_rows))
+    if written.truncated and cap_link:
+        return replace(written, body=mark_truncated(written.body, fmt, cap_link, max_rows))
+    return written

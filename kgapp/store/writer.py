@@ -12,7 +12,7 @@ Oxigraph's "default graph as union" mode returns a triple once per graph holding
 would change whenever two sources agree; a materialised union is an RDF merge, and faster to query.
 
 A crash or a rejected build leaves the previous store serving untouched. Old builds are pruned,
-keeping a few for processes still reading them.
+keeping a few, and never one that a running server holds (its lease, kgapp.store.lease).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from rdflib.term import Node
 from kgapp.namespaces import DEFAULT_BASE_IRI
 from kgapp.sources import SourceFile, parse_quads
 from kgapp.store.embedded import MANIFEST, current_build
+from kgapp.store.lease import is_leased
 from kgapp.store.search_index import index_rows, write_index
 from kgapp.store.stats import compute as compute_stats
 
@@ -69,6 +70,7 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
                 manifest: dict[str, Any], base_iri: str = DEFAULT_BASE_IRI) -> Path:
     """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
     (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
+    started = time.perf_counter()
     root = Path(root)
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,9 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
         raise
     store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": summary,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                # the whole build: what the caller spent before (load, validate, reason) and the writing
+                "build_seconds": round(float(manifest.get("prepare_seconds", 0)) + time.perf_counter() - started, 3)}
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(tmp, folder / MANIFEST)
@@ -160,14 +164,15 @@ def _point_current(root: Path, folder: Path) -> None:
 
 
 def prune(root: Path, keep: int = KEEP_BUILDS) -> None:
-    """Remove builds beyond the newest ``keep`` complete ones, and any incomplete leftovers."""
+    """Remove builds beyond the newest ``keep`` complete ones, and any incomplete leftovers; a build a
+    running server holds stays until it lets go (a later prune removes it)."""
     builds = Path(root) / "builds"
     if not builds.is_dir():
         return
     current = current_build(root)
     complete = sorted((d for d in builds.iterdir() if (d / MANIFEST).is_file()), reverse=True)
     for d in builds.iterdir():
-        if d == current or not d.is_dir():
+        if d == current or not d.is_dir() or is_leased(d):
             continue
         if d not in complete[:keep] and (d in complete or _older_than(d, 3600)):
             shutil.rmtree(d, ignore_errors=True)

@@ -6,9 +6,9 @@ import hashlib
 import logging
 import time
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed
 
 from kgapp.errors import KgappError
 from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name, serialize_rdf
@@ -16,15 +16,26 @@ from kgapp.namespaces import PREFIXES, sparql_prologue
 from kgapp.queries import load_queries
 from kgapp.read import catalog
 from kgapp.sparql.answer import choose_format
-from kgapp.sparql.request import ALLOWED_METHODS, FORM_BODY, QUERY_BODY, parse_request
+from kgapp.sparql.executor import QueryTimeout
+from kgapp.sparql.request import (
+    ALLOWED_METHODS,
+    FORM_BODY,
+    QUERY_BODY,
+    check_urlencoded,
+    parse_request,
+)
 from kgapp.sparql.service_description import service_description
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_executor, get_store
+from kgapp.web.fairness import Fairness, Refused, current_client
+from kgapp.web.metrics import metrics
+from kgapp.web.urls import endpoint_url, root_url
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("kgapp.query")
 TRUNCATED = "X-KGApp-Truncated"
 ROWS = "X-KGApp-Rows"
+ROW_CAP_ANCHOR = "row-cap"  # the query page's section explaining the limits; cut answers link to it
 
 PATH = "/sparql"
 VOID_PATH = "/.well-known/void"
@@ -40,23 +51,53 @@ ONTOLOGY_GRAPH = "https://w3id.org/kgapp/graph/ontology"
 # The ontology's own classes and properties with their labels: the query editor offers them as completions.
 @bp.route(PATH, methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
 def endpoint():
+    """A query is admitted for its client (kgapp.web.fairness) before anything reads it: a refusal costs little."""
+    if request.method != "POST" and "query" not in request.args:
+        return protocol_request()
+    fairness: Fairness = current_app.extensions["kgapp.fairness"]
+    g.query_log = {"form": "-", "id": "-"}  # a refusal for fairness is logged too
+    try:
+        with fairness.admit(current_client(fairness)):
+            return protocol_request()
+    except Refused as e:
+        if (m := metrics()) is not None:
+            m.refused.labels(limit=e.limit).inc()
+        raise
+
+
+def protocol_request():
     mimetype = request.mimetype
-    # Read the body one way only: parsing a form consumes it, and a query body is not a form.
-    form = request.form if mimetype == FORM_BODY else MultiDict()
-    body = request.get_data() if mimetype == QUERY_BODY else b""
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
+    check_urlencoded(request.query_string)
+    # The raw body is kept (cached), so a form is checked for UTF-8 before werkzeug parses it.
+    body = request.get_data() if mimetype in (QUERY_BODY, FORM_BODY) and request.method == "POST" else b""
+    if mimetype == FORM_BODY:
+        check_urlencoded(body)
+    form = request.form if mimetype == FORM_BODY else MultiDict()
     query = parse_request(request.method, request.content_type, request.args, form, body,
-                                   max_length=get_config().max_query_length)
+                          max_length=get_config().max_query_length, base_iri=endpoint_url())
     if query is None:
         del g.query_log
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
-    result = get_executor().run(query, request.headers.get("Accept"))
+    try:
+        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+    except QueryTimeout:
+        if (m := metrics()) is not None:
+            m.timeouts.inc()
+        raise
     g.query_log.update(rows=result.rows, truncated=result.truncated)
     response = Response(result.body, content_type=result.content_type, headers={ROWS: str(result.rows)})
     if result.truncated:
         response.headers[TRUNCATED] = "true"
     return response
+
+
+@bp.route(PATH + "/", methods=["GET", "HEAD", "POST"])
+def trailing_slash():
+    """/sparql/ is /sparql: 308 keeps the method and body of a POST, the query string is kept as sent."""
+    query = request.query_string.decode("latin-1")
+    return redirect(PATH + ("?" + query if query else ""), 308)
 
 
 @bp.route(PATH, methods=["OPTIONS"], provide_automatic_options=False)
@@ -73,8 +114,7 @@ def description_or_page() -> Response | str:
                                  "the service description")
     if fmt.name == "html":
         return query_page()
-    triples = service_description(get_store(), url_for(".endpoint", _external=True),
-                                  request.host_url.rstrip("/") + VOID_PATH)
+    triples = service_description(get_store(), endpoint_url(), root_url() + VOID_PATH)
     return Response(serialize_rdf(triples, fmt), content_type=fmt.content_type)
 
 
@@ -86,7 +126,8 @@ def query_page() -> str:
         text=request.args.get("qtext") or sparql_prologue() + "\n" + STARTER,
         autorun=bool(request.args.get("qtext")),
         examples=load_queries(),
-        endpoint_url=url_for(".endpoint", _external=True),
+        endpoint_url=endpoint_url(),
+        limits=get_config(),
         settings={
             "endpoint": url_for(".endpoint"), "accept": ", ".join(negotiation),
             "idBase": get_config().base_iri, "idPath": "/id/", "resourcePath": RESOURCE_PATH,
@@ -113,12 +154,6 @@ def plain(message: str, status: int, headers: dict | None = None) -> Response:
                     content_type="text/plain; charset=utf-8")
 
 
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Response:
-    # Werkzeug's own errors (413 body too large, a 500) as plain text, never an HTML debug page.
-    return plain(f"{error.code} {error.name}: {error.description}", error.code or 500)
-
-
 @bp.before_app_request
 def unrouted_method():
     """Methods no route takes (TRACE, PROPFIND…) fail routing before any view; answer them plainly too."""
@@ -141,6 +176,8 @@ def log_query(response: Response) -> Response:
     entry = g.get("query_log")
     if entry is not None:
         ms = (time.perf_counter() - g.query_started) * 1000
+        if (m := metrics()) is not None:
+            m.query(entry["form"], ms / 1000, response.status_code, bool(entry.get("truncated")))
         log.info("method=%s form=%s status=%d ms=%.1f rows=%s truncated=%s bytes=%s query=%s",
                  request.method, entry["form"], response.status_code, ms, entry.get("rows", "-"),
                  str(entry.get("truncated", False)).lower(), response.calculate_content_length() or 0,
@@ -153,7 +190,7 @@ def cors_and_vary(response: Response) -> Response:
     """Every /sparql answer, errors included, may be read cross-origin and varies with Accept."""
     if request.path == PATH:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {ROWS}"
+        response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {ROWS}, Retry-After"
         response.vary.add("Accept")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"

@@ -1,0 +1,87 @@
+"""The query worker process: opens one build read-only and answers jobs from its app over a pipe."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from collections.abc import Iterable, Mapping
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from kgapp.errors import KgappError
+from kgapp.sparql.answer import answer
+from kgapp.sparql.request import QueryRequest
+from kgapp.store.base import Store
+from kgapp.store.embedded import EmbeddedStore
+
+log = logging.getLogger("kgapp.executor")
+_CONTEXT = multiprocessing.get_context("forkserver")
+# What the forkserver imports once, so a worker forked from it starts in milliseconds.
+_CONTEXT.set_forkserver_preload(["kgapp.sparql.worker"])
+READY = b"ready"  # the worker's first message: started, the store opened (or its failure noted)
+
+
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> bytes:
+    return json.dumps({"status": status, "message": message, "headers": headers or {}}).encode()
+
+
+def _worker(conn: Connection, build: str) -> None:
+    """Answer jobs until the app closes the pipe; a store that will not open is reported per job."""
+    try:
+        store, failure = EmbeddedStore.open_build(Path(build)), None
+    except Exception as e:  # noqa: BLE001 - reported to the request, which answers 503
+        store, failure = None, f"The store cannot be opened: {e}"
+    try:
+        conn.send_bytes(READY)  # started: from now on the app's clock is the query's
+    except OSError:
+        return
+    while True:
+        try:
+            job = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return  # the app went away
+        if store is None:
+            assert failure is not None  # set whenever the store is not
+            conn.send_bytes(_error(503, failure))
+            continue
+        header, body = _answer(store, job)
+        conn.send_bytes(header)
+        if body is not None:
+            conn.send_bytes(body)
+
+
+def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
+    """The JSON header and (on success) the serialised body of one job."""
+    request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
+                           job["base"])
+    try:
+        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"])
+    except KgappError as e:
+        return _error(e.status, e.message, e.headers), None
+    except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients
+        log.exception("query failed unexpectedly")
+        return _error(500, "The query failed inside the server."), None
+    header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated}
+    return json.dumps(header).encode(), written.body
+
+
+def _tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+class WorkerProcess:
+    """One worker on ``build``: its process and the app's end of the pipe."""
+
+    def __init__(self, build: Path):
+        self.conn, child = _CONTEXT.Pipe(duplex=True)
+        self.process = _CONTEXT.Process(target=_worker, args=(child, str(build)),
+                                        name="kgapp-query-worker", daemon=True)
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()

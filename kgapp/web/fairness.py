@@ -1,0 +1,108 @@
+"""Fair use of the query slots: per-client concurrency and a per-client token bucket, both answered 429.
+
+A client is its peer address, or (only when the peer is listed in ``trusted_proxies``) the nearest
+address in X-Forwarded-For that is not itself a trusted proxy, so a client cannot pick its own identity.
+``max_queries_per_client`` bounds the queries one client runs at once (when it is lower than
+``max_concurrent_queries``; the global slots already bound the rest); ``rate_limit`` queries per second
+with bursts of ``rate_burst`` is a token bucket per client (0: off). Both answer 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from flask import request
+
+from kgapp.config import Config
+from kgapp.errors import ProtocolError
+from kgapp.web.urls import split_list
+
+MAX_TRACKED = 10_000  # clients remembered; idle ones are forgotten beyond this
+
+
+@dataclass
+class _Client:
+    running: int = 0
+    tokens: float = 0.0
+    seen: float = field(default_factory=time.monotonic)
+
+
+class Fairness:
+    """Per-client admission for endpoint queries (one per app)."""
+
+    def __init__(self, config: Config):
+        limit = config.max_queries_per_client
+        self.concurrency = limit if 0 < limit < config.max_concurrent_queries else 0
+        self.rate, self.burst = float(config.rate_limit), max(1, int(config.rate_burst))
+        self.trusted = set(split_list(config.trusted_proxies))
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+
+    def client_id(self, peer: str | None, forwarded_for: str | None) -> str:
+        """Who is asking: the peer, or the first untrusted hop in X-Forwarded-For when the peer is a trusted proxy."""
+        peer = peer or "-"
+        if peer.lower() not in self.trusted or not forwarded_for:
+            return peer
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if hop.lower() not in self.trusted:
+                return hop
+        return hops[0] if hops else peer
+
+    @contextmanager
+    def admit(self, who: str) -> Iterator[None]:
+        """Run the body as one of ``who``'s queries, or raise 429 (ProtocolError) if it may not run now."""
+        if not self.concurrency and not self.rate:
+            yield
+            return
+        with self._lock:
+            client = self._client(who)
+            if self.rate:
+                now = time.monotonic()
+                client.tokens = min(self.burst, client.tokens + (now - client.seen) * self.rate)
+                client.seen = now
+                if client.tokens < 1:
+                    wait = math.ceil((1 - client.tokens) / self.rate)
+                    raise Refused("rate", f"Too many queries from {who}: at most {self.rate:g} per second "
+                                          f"(bursts of {self.burst}). Try again in {wait} s.", wait)
+            if self.concurrency and client.running >= self.concurrency:
+                raise Refused("concurrency", f"{who} already runs {client.running} queries, the most one client "
+                                             "may run at once; wait for one to finish.", 1)
+            if self.rate:
+                client.tokens -= 1
+            client.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                client.running -= 1
+
+    def _client(self, who: str) -> _Client:
+        client = self._clients.get(who)
+        if client is None:
+            if len(self._clients) >= MAX_TRACKED:
+                self._forget_idle()
+            client = self._clients[who] = _Client(tokens=float(self.burst))
+        return client
+
+    def _forget_idle(self) -> None:
+        idle = sorted((c.seen, who) for who, c in self._clients.items() if c.running == 0)
+        for _, who in idle[:len(idle) // 2 + 1]:
+            del self._clients[who]
+
+
+class Refused(ProtocolError):
+    """A query refused for fairness: 429 with Retry-After; ``limit`` says which (concurrency or rate)."""
+
+    def __init__(self, limit: str, message: str, retry_after: int):
+        super().__init__(429, message, {"Retry-After": str(max(1, retry_after))})
+        self.limit = limit
+
+
+def current_client(fairness: Fairness) -> str:
+    return fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))

@@ -1,0 +1,130 @@
+"""A running server never loses its build: prune skips builds a server holds, and the server switches to a
+newer complete build (on its own within a second, or at once on SIGHUP) with in-flight work finishing first."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+import pytest
+from ports import free_port
+from test_serve_atomic import EXTRA, serve, wait_ready
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.sources import resource_dir
+from kgapp.store import current_build
+from kgapp.store.lease import Lease, is_leased
+from kgapp.store.writer import KEEP_BUILDS, prune
+from kgapp.web import close_app, create_app
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+@pytest.fixture()
+def built(tmp_path, store_path):
+    root = tmp_path / "store"
+    shutil.copytree(store_path, root, symlinks=True)
+    return root
+
+
+def data_with(tmp_path, n: int):
+    """A data folder that builds a store with ``n`` extra triples (so each build is told apart by its count)."""
+    data = tmp_path / f"data{n}"
+    shutil.copytree(resource_dir("data"), data)
+    extra = "".join(f'<http://example.org/a> <http://example.org/note> "build {i}" .\n' for i in range(n))
+    (data / "zz-extra.ttl").write_text(extra or EXTRA, encoding="utf-8")
+    return data
+
+
+def test_prune_never_removes_a_leased_build(built, tmp_path):
+    first = current_build(built)
+    lease = Lease(first)
+    assert is_leased(first)
+    for n in range(1, KEEP_BUILDS + 2):
+        build(Config(store=built, data_dirs=(data_with(tmp_path, n),)))
+    assert first.is_dir() and (first / "manifest.json").is_file()  # without the lease it would be gone
+    lease.release()
+    assert not is_leased(first)
+    prune(built)
+    assert not first.exists()
+
+
+def test_an_app_holds_its_build_and_lets_go_after_switching(built, tmp_path):
+    app = create_app({"store": built, "testing": True})
+    serving = app.extensions["kgapp.serving"]
+    first = current_build(built)
+    assert is_leased(first)
+    in_flight = serving.acquire()  # a request still running on the first build
+    build(Config(store=built, data_dirs=(data_with(tmp_path, 1),)))
+    serving.request_reload()
+    r = app.test_client().get("/readyz")
+    assert r.get_json()["build"] == current_build(built).name != first.name
+    assert app.extensions["kgapp.store"].manifest["build"] == current_build(built).name  # the old key follows
+    # the old build still answers the request that started on it, and is still held
+    from kgapp.sparql.request import QueryRequest
+    old = in_flight.executor.run(QueryRequest(COUNT), "application/sparql-results+json")
+    assert json.loads(old.body)["results"]["bindings"] and is_leased(first)
+    serving.release(in_flight)  # the last request on it ends: workers stop, lease released
+    assert not is_leased(first) and in_flight.executor.worker_pids() == []
+    close_app(app)
+
+
+def get(port: int, path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+        return r.status, json.loads(r.read())
+
+
+def test_kgapp_serve_follows_four_builds_without_losing_a_query(built, tmp_path):
+    port = free_port()
+    process = serve(built, port)
+    statuses: Counter = Counter()
+    stop = threading.Event()
+
+    def load():  # a steady client: every answer must be a 200
+        deadline = time.monotonic() + 300  # bounded whatever happens
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                status, _ = get(port, "/sparql?query=" + urllib.parse.quote(COUNT))
+            except urllib.error.HTTPError as e:
+                status = e.code
+            statuses[status] += 1
+
+    try:
+        wait_ready(port, 30)
+        client = threading.Thread(target=load)
+        client.start()
+        served = []
+        for n in range(1, 5):
+            build(Config(store=built, data_dirs=(data_with(tmp_path, n),)))
+            new = current_build(built).name
+            if n % 2:
+                process.send_signal(signal.SIGHUP)  # at once; the even builds are found by polling
+            deadline = time.monotonic() + 10
+            while (ready := get(port, "/readyz")[1])["build"] != new:
+                assert time.monotonic() < deadline, f"still serving {ready['build']}, not {new}"
+                time.sleep(0.1)
+            served.append(ready["build"])
+            _, answer = get(port, "/sparql?query=" + urllib.parse.quote(COUNT))
+            assert int(answer["results"]["bindings"][0]["n"]["value"]) == ready["triples"]
+        stop.set()
+        client.join(30)
+        assert len(set(served)) == 4
+        assert statuses and set(statuses) == {200}, statuses
+    finally:
+        stop.set()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        process.stderr.close()

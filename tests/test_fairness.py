@@ -1,0 +1,86 @@
+"""Fairness: one client cannot hold every query slot or flood the endpoint; 429 with Retry-After, per client
+(by address, or by X-Forwarded-For only behind a trusted proxy)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from kgapp.config import Config
+from kgapp.web.fairness import Fairness
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+ASK = "ASK {}"
+
+
+def ask(client, addr: str = "10.0.0.1", query: str = ASK, **headers):
+    return client.get("/sparql", query_string={"query": query}, headers=headers,
+                      environ_base={"REMOTE_ADDR": addr})
+
+
+def hold_slot(client, addr: str) -> threading.Thread:
+    thread = threading.Thread(target=ask, args=(client, addr, RUNAWAY))
+    thread.start()
+    return thread
+
+
+def wait_running(app, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while app.extensions["kgapp.serving"].current.executor.busy_slots() < n:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_one_client_cannot_hold_every_slot(make_app):
+    app = make_app(max_concurrent_queries=3, max_queries_per_client=1, query_timeout=2)
+    client = app.test_client()
+    greedy = hold_slot(client, "10.0.0.1")
+    wait_running(app, 1)
+    r = ask(client, "10.0.0.1")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and r.mimetype == "text/plain"
+    assert ask(client, "10.0.0.2").status_code == 200  # another client still gets a slot at once
+    greedy.join(10)
+    assert ask(client, "10.0.0.1").status_code == 200  # and the greedy one may run again once it is done
+
+
+def test_the_per_client_limit_does_not_bite_at_the_defaults(client):
+    assert Config().max_queries_per_client < Config().max_concurrent_queries
+    assert all(ask(client).status_code == 200 for _ in range(30))  # no rate limit by default
+
+
+def test_token_bucket(make_app):
+    client = make_app(rate_limit=0.5, rate_burst=3).test_client()
+    assert [ask(client).status_code for _ in range(3)] == [200, 200, 200]
+    r = ask(client)
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 2 and "per second" in r.get_data(as_text=True)
+    assert ask(client, "10.0.0.9").status_code == 200  # its own bucket
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_app):
+    client = make_app(rate_limit=0.1, rate_burst=1).test_client()
+    assert ask(client, "10.0.0.1", **{"X-Forwarded-For": "192.0.2.1"}).status_code == 200
+    assert ask(client, "10.0.0.1", **{"X-Forwarded-For": "192.0.2.2"}).status_code == 429  # same peer: same client
+    proxied = make_app(rate_limit=0.1, rate_burst=1, trusted_proxies="10.0.0.1").test_client()
+    assert ask(proxied, "10.0.0.1", **{"X-Forwarded-For": "192.0.2.1"}).status_code == 200
+    assert ask(proxied, "10.0.0.1", **{"X-Forwarded-For": "192.0.2.2"}).status_code == 200
+    assert ask(proxied, "10.0.0.1", **{"X-Forwarded-For": "192.0.2.2"}).status_code == 429
+
+
+@pytest.mark.parametrize("peer, header, expected", [
+    ("10.0.0.5", "1.1.1.1", "10.0.0.5"),  # untrusted peer: its own address
+    ("127.0.0.1", "1.1.1.1", "1.1.1.1"),
+    ("127.0.0.1", "6.6.6.6, 1.1.1.1", "1.1.1.1"),  # the client can prepend anything; the proxy appends the truth
+    ("127.0.0.1", "6.6.6.6, 1.1.1.1, 10.0.0.2", "1.1.1.1"),  # through two trusted proxies
+    ("127.0.0.1", None, "127.0.0.1"),
+])
+def test_client_identity(peer, header, expected):
+    fairness = Fairness(Config(trusted_proxies="127.0.0.1, 10.0.0.2"))
+    assert fairness.client_id(peer, header) == expected
+
+
+def test_429s_are_counted(make_app):
+    client = make_app(rate_limit=0.1, rate_burst=1).test_client()
+    ask(client), ask(client)
+    assert 'kgapp_rate_limited_total{limit="rate"} 1.0' in client.get("/metrics").get_data(as_text=True)
