@@ -97,3 +97,14 @@ def test_void_status_codes(client):
     assert client.get("/void.exe").status_code == 404
     assert client.get("/void.html").status_code == 404
     assert client.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_void_says_the_cpt_content_is_not_under_kgapps_licence(void):
+    from kgapp.rights import RIGHTS
+
+    rights = [str(o) for _, p, o in void if str(p).endswith("/rights")]
+    assert rights == [RIGHTS] and "AMA" in RIGHTS and "not licensed by kgapp" in RIGHTS
+
+
+def test_pages_carry_the_rights_statement(client):
+    assert "not licensed by kgapp" in client.get("/").get_data(as_text=True)

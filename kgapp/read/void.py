@@ -15,6 +15,7 @@ from rdflib.namespace import FOAF as FOAF_NS
 
 from kgapp.formats import DATASET_FORMATS, GRAPH_FORMATS, RDF_FORMATS
 from kgapp.namespaces import DCTERMS, INFERRED_GRAPH, KG, RDF, VOID, XSD, sparql_prologue
+from kgapp.rights import RIGHTS
 from kgapp.store.base import memoised
 from kgapp.store.stats import stats
 
@@ -68,7 +69,8 @@ def void_triples(store, root: str, base_iri: str) -> list[ox.Triple]:
         "Medicare indicators, with the source of every statement in its own named graph.", language="en"))
     licenses = [r["l"].value for r in store.query(P + "SELECT DISTINCT ?l WHERE { ?o a owl:Ontology ; dcterms:license ?l }")]
     for lic in licenses or [MIT]:
-        add(ds, DCTERMS.license, lic)
+        add(ds, DCTERMS.license, lic)  # kgapp's own work only; the rights statement says what is not
+    add(ds, DCTERMS.rights, ox.Literal(RIGHTS, language="en"))
     if store.manifest.get("built_at"):
         add(ds, DCTERMS.modified, xsd_datetime(store.manifest["built_at"]))
     add(ds, FOAF_NS.homepage, f"{root}/")

@@ -24,6 +24,7 @@ from kgapp.read.labels import is_web_iri, page_path, valid_iri
 from kgapp.read.search import notation_match
 from kgapp.read.search import search as run_search
 from kgapp.read.summary import code_title, summarise
+from kgapp.rights import RIGHTS
 from kgapp.web.context import get_config, get_store
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
 
@@ -35,6 +36,11 @@ bp = Blueprint("pages", __name__)
 @bp.app_template_global()
 def page_url(iri: str) -> str | None:
     return page_path(iri, get_config().base_iri)
+
+
+@bp.app_template_global()
+def rights() -> str:
+    return RIGHTS
 
 
 @bp.app_template_global()
