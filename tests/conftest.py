@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 from a11y import a11y_page  # noqa: F401  (a fixture: axe-core checks in a CSP-free context)
+from paths import ARTIFACTS, SHARED  # noqa: E402, F401
 from ports import free_port
 
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.store import open_store
 from kgapp.web import close_app, create_app
-
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +98,6 @@ def live_server(store_path):
 
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-output"
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
-ROOT = Path(__file__).resolve().parent.parent / "kgapp"
+ROOT = REPO / "kgapp"
 # Lower layers never import higher ones. Helpers at the top of the package are layer 0.
 LAYERS = {"store": 1, "config": 2, "build": 3, "sparql": 3, "read": 3, "export": 3, "check": 4, "web": 5,
           "cli": 6, "__main__": 6}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
-from pathlib import Path
+
+from paths import README as README_PATH
 
 from kgapp.config import Config
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = README_PATH.read_text(encoding="utf-8")
 # Routes the README need not name: Flask's static files and the per-format twins of named routes.
 UNLISTED = {"/static/<path:filename>"}
 

@@ -6,13 +6,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from iris import CPT, GRAPH
 
 from kgapp.check import ClaimError, check_claim, load_rules, parse_claim
 from kgapp.check.rules import parse_rule
 from kgapp.cli import main
-
-GRAPH = "https://w3id.org/kgapp/graph/"
-CPT = "https://w3id.org/kgapp/id/code/cpt/"
 
 
 def run(store, code, modifiers=(), pos=None, payer=None, dx=()):

@@ -10,6 +10,7 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
+from iris import CPT
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
@@ -22,7 +23,6 @@ SELECT = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
 ASK = "ASK { <https://w3id.org/kgapp/id/code/cpt/64612> ?p ?o }"
 CONSTRUCT = "CONSTRUCT WHERE { <https://w3id.org/kgapp/id/code/cpt/64612> ?p ?o }"
 CODES = ["64600", "64612", "64864", "64866", "64868"]
-CPT = "https://w3id.org/kgapp/id/code/cpt/"
 
 # rdflib's parser names for each kgapp format (a new kgapp format fails below until it is listed).
 RDFLIB = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "trig": "trig",

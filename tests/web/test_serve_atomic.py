@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from ports import free_port
+from processes import EXTRA, serve, wait_ready
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -25,9 +25,6 @@ from kgapp.web import close_app, create_app
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-EXTRA = """@prefix ex: <http://example.org/> .
-ex:a ex:note "added by a later build" .
-"""
 
 
 @pytest.fixture()
@@ -95,25 +92,6 @@ def test_an_app_answers_throughout_a_build_then_switches_to_it(built, tmp_path):
     assert client.get("/sparql", query_string={"query": RUNAWAY}).status_code == 503
     assert count(client) == before + 1
     close_app(app)
-
-
-def serve(store: Path, port: int) -> subprocess.Popen:
-    # Only loopback; the child builds with the shipped data if it finds no complete build.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("KGAPP_STORE", None)
-    return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def wait_ready(port: int, within: float) -> dict:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                return json.loads(r.read())
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"not ready within {within} s")
 
 
 @pytest.mark.parametrize("bend", ["complete", "current-is-partial"])

@@ -54,7 +54,7 @@ def test_kgapp_serve_writes_its_bound_address_for_an_untrusted_host(tmp_path, st
     import urllib.request
 
     from ports import free_port
-    from test_serve_atomic import serve, wait_ready
+    from processes import serve, wait_ready
 
     root = tmp_path / "store"
     shutil.copytree(store_path, root, symlinks=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
+from paths import DATA  # noqa: E402
 from rdflib import Graph, Literal, URIRef
 
 from kgapp.build import build
@@ -15,7 +15,6 @@ from kgapp.formats import BY_NAME, GRAPH_FORMATS
 from kgapp.namespaces import KG, SKOS
 from kgapp.web import create_app
 
-DATA = Path(__file__).resolve().parent.parent / "data"
 CODE = "https://w3id.org/kgapp/id/code/cpt/64868"
 HYPOGLOSSAL = "https://w3id.org/kgapp/id/nerve/hypoglossal"
 CODE_PATH = "/id/code/cpt/64868"

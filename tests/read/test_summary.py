@@ -6,6 +6,7 @@ import html as htmllib
 import re
 
 import pytest
+from iris import CPT
 from markupsafe import escape
 
 from kgapp.namespaces import INFERRED_GRAPH, KG, VALIDATION_GRAPH, sparql_prologue
@@ -13,7 +14,7 @@ from kgapp.read.summary import LAYOUT, code_summary
 
 P = sparql_prologue()
 CODES = ("64600", "64612", "64864", "64866", "64868")
-BASE = "https://w3id.org/kgapp/id/code/cpt/"
+BASE = CPT
 
 
 def summary_items(page: str) -> dict[str, list[tuple[str, str, str]]]:

@@ -10,14 +10,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+from paths import SHARED  # noqa: E402
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
 from kgapp.namespaces import GRAPH, KG
 from kgapp.queries import load_queries
 from kgapp.sources import data_sources, ontology_sources, resource_dir, shape_sources
-
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 def parsed(sources) -> Graph:

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 from ports import free_port
-from test_serve_atomic import EXTRA, serve, wait_ready
+from processes import EXTRA, serve, wait_ready
 
 from kgapp.build import build
 from kgapp.config import Config

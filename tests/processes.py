@@ -1,0 +1,35 @@
+"""`kgapp serve` as a real process on a loopback port, for tests that need the whole command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# A later build's extra data file: one triple more than the shipped data.
+EXTRA = """@prefix ex: <http://example.org/> .
+ex:a ex:note "added by a later build" .
+"""
+
+
+def serve(store: Path, port: int) -> subprocess.Popen:
+    # Only loopback; the child builds with the shipped data if it finds no complete build.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("KGAPP_STORE", None)
+    return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(port: int, within: float) -> dict:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                return json.loads(r.read())
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"not ready within {within} s")
