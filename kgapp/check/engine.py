@@ -81,8 +81,8 @@ def close_codes(store: Store, code: str, base: str, limit: int = 8) -> list[str]
         found = sorted({t for s, p, t in rows if p == str(SKOS.notation) and t.upper().startswith(stem)
                         and s.startswith(f"{base}code/")})
         return found[:limit]
-    query = (f'SELECT DISTINCT ?n WHERE {{ ?c skos:notation ?n ; a kg:ProcedureCode '
-             f'FILTER(STRSTARTS(?n, "{stem}")) }} ORDER BY ?n LIMIT {limit}')
+    query = (f'SELECT DISTINCT ?n WHERE {{ ?c skos:notation ?n '
+             f'FILTER(STRSTARTS(?n, "{stem}") && STRSTARTS(STR(?c), "{base}code/")) }} ORDER BY ?n LIMIT {limit}')
     return [r["n"].value for r in cast(ox.QuerySolutions, store.query(sparql_prologue() + query))]
 
 

@@ -79,6 +79,23 @@ def test_the_remote_build_records_the_same_statistics(store, remote):
     assert recorded["instance_folders"] == store.manifest["stats"]["instance_folders"]
 
 
+@pytest.mark.parametrize("line", [
+    ("64868", ["50"], "22", "aetna", ["G51.0", "R29.810"]),
+    ("64612", ["LT", "RT", "59"], "11", "cigna", ["G51.31"]),
+    ("64600", ["24", "80"], "24", "medicare", ["S04.31", "Z99.999"]),
+    ("64869", [], None, None, []),
+], ids=lambda line: line[0])
+def test_the_claim_check_finds_the_same_on_both_stores(store, remote, line):
+    from kgapp.check import check_claim, parse_claim
+
+    def findings(s):
+        result = check_claim(s, parse_claim(*line), cache_results=False).as_dict()
+        return sorted((f["rule"], f["severity"], f["message"], tuple(sorted(f["facts"])), tuple(sorted(f["sources"])))
+                      for f in result["findings"])
+
+    assert findings(remote) == findings(store)
+
+
 def test_code_page_shows_the_same_facts(store, remote):
     def facts(st):
         d = describe(st, CODE)
