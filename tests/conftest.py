@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -22,6 +23,14 @@ def store_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("store")
     build(Config(store=path))
     return path
+
+
+@pytest.fixture()
+def store_copy(tmp_path, store_path) -> Path:
+    """A private copy of the session store: builds, links and leases there touch nobody else's."""
+    root = tmp_path / "store"
+    shutil.copytree(store_path, root, symlinks=True)
+    return root
 
 
 @pytest.fixture(scope="session")

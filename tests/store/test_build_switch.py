@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 
-import pytest
 from ports import free_port
 from processes import EXTRA, serve, wait_ready
 
@@ -29,13 +28,6 @@ from kgapp.web import close_app, create_app
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-@pytest.fixture()
-def built(tmp_path, store_path):
-    root = tmp_path / "store"
-    shutil.copytree(store_path, root, symlinks=True)
-    return root
-
-
 def data_with(tmp_path, n: int):
     """A data folder that builds a store with ``n`` extra triples (so each build is told apart by its count)."""
     data = tmp_path / f"data{n}"
@@ -45,30 +37,30 @@ def data_with(tmp_path, n: int):
     return data
 
 
-def test_prune_never_removes_a_leased_build(built, tmp_path):
-    first = current_build(built)
+def test_prune_never_removes_a_leased_build(store_copy, tmp_path):
+    first = current_build(store_copy)
     lease = Lease(first)
     assert is_leased(first)
     for n in range(1, KEEP_BUILDS + 2):
-        build(Config(store=built, data_dirs=(data_with(tmp_path, n),)))
+        build(Config(store=store_copy, data_dirs=(data_with(tmp_path, n),)))
     assert first.is_dir() and (first / "manifest.json").is_file()  # without the lease it would be gone
     lease.release()
     assert not is_leased(first)
-    prune(built)
+    prune(store_copy)
     assert not first.exists()
 
 
-def test_an_app_holds_its_build_and_lets_go_after_switching(built, tmp_path):
-    app = create_app({"store": built, "testing": True})
+def test_an_app_holds_its_build_and_lets_go_after_switching(store_copy, tmp_path):
+    app = create_app({"store": store_copy, "testing": True})
     serving = app.extensions["kgapp.serving"]
-    first = current_build(built)
+    first = current_build(store_copy)
     assert is_leased(first)
     in_flight = serving.acquire()  # a request still running on the first build
-    build(Config(store=built, data_dirs=(data_with(tmp_path, 1),)))
+    build(Config(store=store_copy, data_dirs=(data_with(tmp_path, 1),)))
     serving.request_reload()
     r = app.test_client().get("/readyz")
-    assert r.get_json()["build"] == current_build(built).name != first.name
-    assert app.extensions["kgapp.store"].manifest["build"] == current_build(built).name  # the old key follows
+    assert r.get_json()["build"] == current_build(store_copy).name != first.name
+    assert app.extensions["kgapp.store"].manifest["build"] == current_build(store_copy).name  # the old key follows
     # the old build still answers the request that started on it, and is still held
     from kgapp.sparql.request import QueryRequest
     old = in_flight.executor.run(QueryRequest(COUNT), "application/sparql-results+json")
@@ -83,9 +75,9 @@ def get(port: int, path: str):
         return r.status, json.loads(r.read())
 
 
-def test_kgapp_serve_follows_four_builds_without_losing_a_query(built, tmp_path):
+def test_kgapp_serve_follows_four_builds_without_losing_a_query(store_copy, tmp_path):
     port = free_port()
-    process = serve(built, port)
+    process = serve(store_copy, port)
     statuses: Counter = Counter()
     stop = threading.Event()
 
@@ -104,8 +96,8 @@ def test_kgapp_serve_follows_four_builds_without_losing_a_query(built, tmp_path)
         client.start()
         served = []
         for n in range(1, 5):
-            build(Config(store=built, data_dirs=(data_with(tmp_path, n),)))
-            new = current_build(built).name
+            build(Config(store=store_copy, data_dirs=(data_with(tmp_path, n),)))
+            new = current_build(store_copy).name
             if n % 2:
                 process.send_signal(signal.SIGHUP)  # at once; the even builds are found by polling
             deadline = time.monotonic() + 10
