@@ -12,9 +12,10 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kgapp.export.prefixes import export_prefixes
-from kgapp.formats import Format, by_name, serialize_rdf
+from kgapp.formats import Format, by_name, prefix_args, serialize_rdf
 from kgapp.namespaces import INFERRED_GRAPH
 from kgapp.store.base import Store
+from kgapp.store.writer import ASSERTED_DIR
 
 CHUNK = 64 * 1024
 
@@ -89,6 +90,11 @@ def _serialise(store, f: Format, output, inferred: bool) -> None:
     if inferred and f.kind == "rdf" and store.folder is not None:
         # everything, inferred included, is exactly the store's default graph: dump it natively
         store.dump(output, f.ox_rdf, graph="", prefixes=prefixes)
+        return
+    if f.kind == "rdf" and store.folder is not None and (store.folder / ASSERTED_DIR).is_dir():
+        # the build wrote the asserted union as a store of its own: dump that natively too
+        asserted = ox.Store.read_only(str(store.folder / ASSERTED_DIR))
+        asserted.dump(output, f.ox_rdf, from_graph=ox.DefaultGraph(), **prefix_args(f.ox_rdf, prefixes))
         return
     items = _quads(store, graphs) if f.kind == "dataset" else _union_triples(store, inferred)
     serialize_rdf(items, f, output, prefixes)
