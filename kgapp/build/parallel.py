@@ -7,7 +7,8 @@ over a set of the same triples (no rdflib Graph to fill) while a thread bulk-loa
 into the new build's stores (Oxigraph releases the GIL), adds the inferred graph and writes the search
 index. When the report arrives a violation removes the half-written build folder; otherwise the
 validation graph, the counts and the statistics complete it. The results are those of the sequential
-path (tests compare both).
+path (tests compare both). The child uses rdflib and pyshacl only: a forked process must not open an
+Oxigraph store (the threads RocksDB and the bulk loader rely on do not survive a fork; tried: it hangs).
 """
 
 from __future__ import annotations
