@@ -3,7 +3,11 @@
 Usage: python benchmarks/build_scaling.py [--codes 1100,11000] [--owlrl-codes 300]
 
 Each size is generated with `kgapp synth` and built in a fresh child process (so peak RSS is that
-build's own). Prints per-stage seconds, the ratio between sizes (near-linear means a 10x larger
+build's own; the build validates in a forked process of its own, whose peak is shown beside it).
+Stages overlap: "validate" runs in that process (rdflib graph + pyshacl) while the build reasons,
+bulk-loads the files ("files", in a thread) and writes the search index; "store" is the part of the
+store stage on the critical path (index, inferred and validation graphs, counts, statistics) and
+"wait" the time spent waiting for validation; "total" is wall-clock. Prints per-stage seconds, the ratio between sizes (near-linear means a 10x larger
 graph takes at most about 12x the time), and, side by side on one graph, owlrl's full closure
 against kgapp's reasoner with the check that both give the same triples.
 """
@@ -29,11 +33,17 @@ def progress(message):
     marks.setdefault(message.split()[0], time.perf_counter())
 result = build(Config(store=Path(sys.argv[2]), data_dirs=(Path(sys.argv[1]),)), progress=progress)
 end = time.perf_counter()
+stages = dict(getattr(result, "stages", None) or {})  # the parallel build times its own (overlapping) stages
+if stages:  # store: its parts on the main process's critical path (the native file load overlaps reasoning)
+    stages["store"] = stages["store_index"] + stages["store_stats"]
+else:
+    stages = {"load": marks["validating"] - start, "validate": marks["valid:"] - marks["validating"],
+              "reason": marks["inferred"] - marks["valid:"], "store": end - marks["inferred"]}
 print(json.dumps({
     "triples": result.triples, "inferred": result.inferred, "warnings": len(result.report.warnings),
-    "load": marks["validating"] - start, "validate": marks["valid:"] - marks["validating"],
-    "reason": marks["inferred"] - marks["valid:"], "store": end - marks["inferred"], "total": end - start,
+    **stages, "total": end - start,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }))
 """
 
@@ -67,7 +77,7 @@ def main() -> None:
     parser.add_argument("--owlrl-codes", type=int, default=300, help="size for the owlrl comparison")
     args = parser.parse_args()
     sizes = [int(x) for x in args.codes.split(",")]
-    stages = ("load", "validate", "reason", "store", "total")
+    stages = ("load", "validate", "reason", "files", "store", "wait", "total")
     with tempfile.TemporaryDirectory() as tmp:
         results = []
         for codes in sizes:
@@ -76,16 +86,19 @@ def main() -> None:
             print(f"building {codes} codes …", file=sys.stderr, flush=True)
             results.append(run(CHILD, str(data), str(store)))
         print(f"\n## Build stages ({time.strftime('%Y-%m-%d')}, seconds)\n")
-        print("| codes | triples stored | " + " | ".join(stages) + " | peak RSS (MB) |")
+        for r in results:
+            r.setdefault("files", r.get("store_files", 0.0))
+            r.setdefault("wait", r.get("wait_validate", 0.0))
+        print("| codes | triples stored | " + " | ".join(stages) + " | peak RSS MB (build + validation process) |")
         print("|---|---|" + "---|" * len(stages) + "---|")
         for codes, r in zip(sizes, results, strict=False):
             print(f"| {codes:,} | {r['triples']:,} | " + " | ".join(f"{r[s]:.1f}" for s in stages)
-                  + f" | {r['peak_rss_mb']:.0f} |")
+                  + f" | {r['peak_rss_mb']:.0f} + {r['child_peak_rss_mb']:.0f} |")
         if len(results) == 2:
             a, b = results
             size_ratio = b["triples"] / a["triples"]
             print(f"\nSize ratio {size_ratio:.1f}x; time ratios (target ≤ {1.2 * size_ratio:.1f}x): "
-                  + ", ".join(f"{s} {b[s] / a[s]:.1f}x" for s in stages))
+                  + ", ".join(f"{s} {b[s] / a[s]:.1f}x" for s in stages if a[s] > 0))
         data = Path(tmp) / "owlrl"
         synth(args.owlrl_codes, data)
         r = run(REASON, str(data))

@@ -42,6 +42,36 @@ def to_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:
     return graph
 
 
+Parsed = list[tuple[SourceFile, list[ox.Quad]]]
+
+
+def parse_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
+                  progress: Callable[[str], None] | None = None) -> Parsed:
+    """Each source with its statements as Oxigraph quads (in the source's graph), parsed natively."""
+    parsed = []
+    for source in sources:
+        quads = parse_quads(source, ox.NamedNode(str(source.graph)), base_iri)
+        parsed.append((source, quads))
+        if progress:
+            progress(f"parsed {source.path.name}: {len(quads)} statements → <{source.graph}>")
+    return parsed
+
+
+def role_graphs(parsed: Iterable[tuple[SourceFile, list[ox.Quad]]]) -> dict[str, Graph]:
+    """The triples of each role ("ontology", "shapes", "data") as one rdflib graph each."""
+    graphs: dict[str, Graph] = {}
+    for source, quads in parsed:
+        to_graph(quads, graphs.setdefault(source.role, Graph()))
+    return graphs
+
+
+def role_triples(parsed: Iterable[tuple[SourceFile, list[ox.Quad]]], roles: tuple[str, ...]) -> set[tuple]:
+    """The distinct triples of the given roles as rdflib terms (a set: cheaper than a Graph to fill)."""
+    term = _Terms()
+    return {(term(q.subject), term(q.predicate), term(q.object))
+            for source, quads in parsed if source.role in roles for q in quads}
+
+
 def load_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
                  progress: Callable[[str], None] | None = None) -> dict[str, Graph]:
     """The triples of each role ("ontology", "shapes", "data") as one rdflib graph each.

@@ -182,19 +182,29 @@ def _functional_clash(rules: _Rules, triples: set) -> bool:
     return any(p in rules.functional and seen.setdefault((s, p), o) != o for s, p, o in triples)
 
 
-def infer(asserted: Graph, ontology: Graph | None = None) -> Graph:
-    """Triples the OWL 2 RL closure of ``asserted`` adds, without owlrl's trivial axioms.
+def infer(asserted: Graph | set[tuple], ontology: Graph | None = None) -> Graph:
+    """Triples the OWL 2 RL closure of ``asserted`` (a graph, or a set of rdflib triples) adds, without
+    owlrl's trivial axioms.
 
     ``ontology`` is the schema part of ``asserted`` (closed with owlrl on its own); without it the
     whole graph goes through owlrl.
     """
     if ontology is None:
-        return infer_owlrl(asserted)
+        return infer_owlrl(_as_graph(asserted))
     schema = _owlrl_closure(ontology)
     rules = _Rules(schema)
     triples = set(asserted)
     if not rules.supported or _functional_clash(rules, triples):
-        return infer_owlrl(asserted)
+        return infer_owlrl(_as_graph(asserted))
     schema_triples = set(schema)
     new = _materialise(rules, triples | schema_triples)
     return _new_triples(new | schema_triples, asserted)
+
+
+def _as_graph(triples: Graph | set[tuple]) -> Graph:
+    if isinstance(triples, Graph):
+        return triples
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph

@@ -12,9 +12,10 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kgapp.export.prefixes import export_prefixes
-from kgapp.formats import Format, by_name, serialize_rdf
+from kgapp.formats import Format, by_name, prefix_args, serialize_rdf
 from kgapp.namespaces import INFERRED_GRAPH
 from kgapp.store.base import Store
+from kgapp.store.writer import ASSERTED_DIR
 
 CHUNK = 64 * 1024
 
@@ -90,8 +91,42 @@ def _serialise(store, f: Format, output, inferred: bool) -> None:
         # everything, inferred included, is exactly the store's default graph: dump it natively
         store.dump(output, f.ox_rdf, graph="", prefixes=prefixes)
         return
+    if f.kind == "rdf" and store.folder is not None and (store.folder / ASSERTED_DIR).is_dir():
+        # the build wrote the asserted union as a store of its own: dump that natively too
+        asserted = ox.Store.read_only(str(store.folder / ASSERTED_DIR))
+        asserted.dump(output, f.ox_rdf, from_graph=ox.DefaultGraph(), **prefix_args(f.ox_rdf, prefixes))
+        return
+    if f.name == "nquads" and store.folder is not None:
+        for g in graphs:  # each graph dumped natively as N-Triples, its name added to every line
+            with io.BufferedWriter(_NamedLines(output, g), CHUNK) as lines:
+                store.dump(lines, ox.RdfFormat.N_TRIPLES, graph=g)
+        return
     items = _quads(store, graphs) if f.kind == "dataset" else _union_triples(store, inferred)
     serialize_rdf(items, f, output, prefixes)
+
+
+class _NamedLines(io.RawIOBase):
+    """Turns N-Triples into N-Quads of one graph: every line ends " .\n" (N-Triples escapes newlines in
+    literals, so nothing else does) and gets the graph name before its dot."""
+
+    def __init__(self, output, graph: str):
+        self.output, self.suffix, self.rest = output, f" <{graph}> .\n".encode(), b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        text = self.rest + bytes(data)
+        cut = text.rfind(b"\n") + 1
+        self.rest = text[cut:]
+        self.output.write(text[:cut].replace(b" .\n", self.suffix))
+        return len(data)
+
+    def close(self) -> None:
+        if self.rest:  # a dump always ends its last line; keep any tail rather than lose it
+            self.output.write(self.rest)
+            self.rest = b""
+        super().close()
 
 
 def _cache_path(store: Store, fmt: str, inferred: bool) -> Path | None:

@@ -4,6 +4,7 @@ Layout under the store root::
 
     current -> builds/20261123T101500-ab12cd34     (symlink, swapped atomically)
     builds/<id>/oxigraph/                          (RocksDB files)
+    builds/<id>/asserted/                          (a second store: the asserted union, for exports)
     builds/<id>/search.sqlite                      (full-text index)
     builds/<id>/manifest.json                      (written last: a build without it is incomplete)
 
@@ -31,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kgapp.namespaces import DEFAULT_BASE_IRI
+from kgapp.namespaces import DEFAULT_BASE_IRI, INFERRED_GRAPH
 from kgapp.sources import SourceFile, parse_quads
 from kgapp.store.embedded import MANIFEST, current_build
 from kgapp.store.lease import is_leased
@@ -71,35 +72,53 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
     """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
     (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
     started = time.perf_counter()
-    root = Path(root)
-    builds = root / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    folder = builds / build_id
-    folder.mkdir()
-    store: ox.Store | None  # set to None to close it
-    store = ox.Store(str(folder / "oxigraph"))
+    files, graphs = list(files), list(graphs)
+    folder = new_build_folder(root)
+    store: ox.Store | None = None
+    asserted: ox.Store | None = None
     try:
-        counts, distinct = fill(store, files, graphs, base_iri)
+        store, asserted = ox.Store(str(folder / STORE_DIR)), ox.Store(str(folder / ASSERTED_DIR))
+        fill_files(store, files, base_iri, asserted)
+        fill_graphs(store, graphs, asserted)
+        asserted = None
+        counts, distinct = graph_counts(store, [str(s.graph) for s in files] + [n for n, _ in graphs])
         summary = compute_stats(store)
         write_index(folder, index_rows(store))
+        store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     except BaseException as error:
-        # The frames below this one (fill, stats…) still reference the store through the traceback;
+        # The frames below this one (fill, stats…) still reference the stores through the traceback;
         # clearing them lets RocksDB close before its folder is removed.
         traceback.clear_frames(error.__traceback__)
-        store = None
-        _remove(folder)
+        store = asserted = None
+        remove_build_folder(folder)
         raise
-    store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
-    manifest = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": summary,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                # the whole build: what the caller spent before (load, validate, reason) and the writing
-                "build_seconds": round(float(manifest.get("prepare_seconds", 0)) + time.perf_counter() - started, 3)}
+    return finish_build(root, folder, {**manifest, "graphs": counts, "triples": distinct, "stats": summary,
+                                       # the whole build: what the caller spent before, and the writing
+                                       "build_seconds": round(float(manifest.get("prepare_seconds", 0))
+                                                              + time.perf_counter() - started, 3)})
+
+
+STORE_DIR = "oxigraph"
+ASSERTED_DIR = "asserted"  # a second store: the union of the asserted graphs in its default graph (exports)
+
+
+def new_build_folder(root: Path) -> Path:
+    """A fresh, empty build folder under ``root``/builds (incomplete until finish_build)."""
+    builds = Path(root) / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    folder = builds / (time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    folder.mkdir()
+    return folder
+
+
+def finish_build(root: Path, folder: Path, manifest: dict[str, Any]) -> Path:
+    """Write the manifest (last: it marks the build complete), make the build current, prune old ones."""
+    manifest = {**manifest, "build": folder.name, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(tmp, folder / MANIFEST)
-    _point_current(root, folder)
-    prune(root)
+    _point_current(Path(root), folder)
+    prune(Path(root))
     return folder
 
 
@@ -110,27 +129,59 @@ def fill(store: ox.Store, files: Iterable[SourceFile], graphs: Iterable[tuple[st
     A store holds a set of quads, so loading every graph into the default graph too makes it the
     deduplicated merge without any Python-side bookkeeping.
     """
+    files, graphs = list(files), list(graphs)
+    fill_files(store, files, base_iri)
+    fill_graphs(store, graphs)
+    return graph_counts(store, [str(s.graph) for s in files] + [n for n, _ in graphs])
+
+
+def fill_files(store: ox.Store, files: Iterable[SourceFile], base_iri: str, asserted: ox.Store | None = None) -> None:
+    """Bulk-load source files into their named graphs and the default graph (and ``asserted``'s default graph).
+
+    Native loads release the GIL, so this can run in a thread while Python validates and reasons.
+    """
     default = ox.DefaultGraph()
     for source in files:
         name = str(source.graph)
         if base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not _may_have_blank_nodes(source.path):
-            for target in (ox.NamedNode(name), default):
-                store.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
-        else:
+            for target, into in ((ox.NamedNode(name), store), (default, store), (default, asserted)):
+                if into is not None:
+                    into.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
+        else:  # parsed once, so a blank node keeps one id in every graph and both stores
             quads = parse_quads(source, ox.NamedNode(name), base_iri)
             store.bulk_extend(quads)
-            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+            triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in quads]
+            for into in (store, asserted):
+                if into is not None:
+                    into.bulk_extend(triples)
+    for into in (store, asserted):
+        if into is not None:
+            into.flush()
+
+
+def fill_graphs(store: ox.Store, graphs: Iterable[tuple[str, Graph]], asserted: ox.Store | None = None) -> None:
+    """Add rdflib graphs (the inferred and validation graphs) to their named graphs and the default graph,
+    and all but the inferred graph to ``asserted``'s default graph."""
+    default = ox.DefaultGraph()
     for name, graph in graphs:
         quads = list(graph_quads(graph, name))  # converted once, loaded into both graphs
         store.bulk_extend(quads)
-        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
-    store.flush()
-    counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in
-              dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs])}
+        triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in quads]
+        store.bulk_extend(triples)
+        if asserted is not None and name != str(INFERRED_GRAPH):
+            asserted.bulk_extend(triples)
+    for into in (store, asserted):
+        if into is not None:
+            into.flush()
+
+
+def graph_counts(store: ox.Store, names: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Triples in each named graph, and in the default graph (the distinct triples of the build)."""
+    counts = {name: _count(store, f"GRAPH <{name}> {{ ?s ?p ?o }}") for name in dict.fromkeys(names)}
     return counts, _count(store, "?s ?p ?o")
 
 
-def _remove(folder: Path, tries: int = 20) -> None:
+def remove_build_folder(folder: Path, tries: int = 20) -> None:
     """Delete a failed build's folder. RocksDB's background threads may still be closing files just
     after the store is dropped, so a first removal can leave a file behind on a busy machine."""
     for _ in range(tries):
