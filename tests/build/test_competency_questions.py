@@ -82,6 +82,15 @@ def test_cq13_interpretations(store):
     pos = {(r["subject"], r["value"]) for r in result if r["property"].endswith("#placeOfService")}
     stated = store.query("SELECT DISTINCT ?c ?p WHERE { ?c <https://w3id.org/kgapp/ontology#placeOfService> ?p }")
     assert pos == {(s["c"].value, s["p"].value) for s in stated} and len(pos) == 15
+    assert ("seed report 004", "64600", "involvesSpecialty", "208VP0014X", "medium") in got  # pain medicine
+    assert ("seed report 004", "64600", "involvesSpecialty", "207T00000X", "high") in got    # neurosurgery
+    assert ("seed report 000", "64868", "involvesSpecialty", "207Y00000X", "medium") in got  # head and neck surgeon
+    assert ("seed report 001", "64866", "involvesSpecialty", "225100000X", "medium") in got  # physical therapy
+    assert ("seed report 003", "64612", "involvesSpecialty", "2084N0400X", "medium") in got  # neurology clinic
+    # every specialty in the graph is one of these readings: no report gives a NUCC code
+    spec = {(r["subject"], r["value"]) for r in result if r["property"].endswith("#involvesSpecialty")}
+    stated = store.query("SELECT DISTINCT ?c ?s WHERE { ?c <https://w3id.org/kgapp/ontology#involvesSpecialty> ?s }")
+    assert spec == {(s["c"].value, s["s"].value) for s in stated} and len(spec) == 11
     for r in result:
         assert r["wording"] and len(r["wording"].split()) < 12
 

@@ -190,9 +190,10 @@ def _statements_in(path: Path) -> Graph:
     return Graph().parse(path)
 
 
-def test_no_mapped_place_of_service_stands_as_a_report_statement():
-    """Reports describe settings in words: every POS (and every mapped value) lives in a reading graph, qualified."""
-    mapped = (KG.placeOfService, KG.diagnosisCode, KG.indicationNerve, KG.treatmentAgent)
+def test_no_mapped_value_stands_as_a_report_statement():
+    """Reports describe settings and care teams in words: every POS, NUCC specialty (and every mapped value)
+    lives in a reading graph, qualified."""
+    mapped = (KG.placeOfService, KG.involvesSpecialty, KG.diagnosisCode, KG.indicationNerve, KG.treatmentAgent)
     for source in data_sources():
         g = _statements_in(source.path)
         if source.path.name.startswith("seed-"):
@@ -208,6 +209,10 @@ def test_no_mapped_place_of_service_stands_as_a_report_statement():
     code = URIRef("https://w3id.org/kgapp/id/code/cpt/64864")
     seed = _statements_in(resource_dir("data") / "seed-002-64864.ttl")
     assert seed.value(code, KG.serviceCategory) is None
+    # the reports name specialties in prose and never give a NUCC code: each one the graph holds is a reading
+    specialties = [(s, o) for source in data_sources() if source.path.name.startswith("reading-")
+                   for s, o in _statements_in(source.path).subject_objects(KG.involvesSpecialty)]
+    assert len(specialties) == len(set(specialties)) == 11
 
 
 def _words(text: str) -> list[str]:
