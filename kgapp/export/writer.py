@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from kgapp.export.prefixes import export_prefixes
 from kgapp.formats import Format, by_name, prefix_args, serialize_rdf
 from kgapp.namespaces import INFERRED_GRAPH
+from kgapp.rights import RIGHTS
 from kgapp.store.base import Store
 from kgapp.store.writer import ASSERTED_DIR
 
@@ -82,7 +83,21 @@ def write_export(store, fmt: str, output: BinaryIO, inferred: bool = False) -> N
         os.replace(tmp.name, cached)
 
 
+def rights_header(f: Format) -> bytes:
+    """The rights statement as comment lines, for the formats that have comments ("#" lines)."""
+    if f.name not in ("turtle", "ntriples", "trig", "nquads"):
+        return b""
+    words, lines, line = RIGHTS.split(), [], "#"
+    for word in words:
+        if len(line) + 1 + len(word) > 100:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    return ("\n".join([*lines, line]) + "\n").encode("utf-8")
+
+
 def _serialise(store, f: Format, output, inferred: bool) -> None:
+    output.write(rights_header(f))  # exports carry whose content is whose, as VoID and the pages do
     graphs = exported_graphs(store, inferred)
     if not graphs:
         return

@@ -239,7 +239,8 @@ def test_native_nquads_are_the_bytes_of_the_quad_by_quad_path(store, inferred):
     from kgapp.formats import by_name
 
     fmt = by_name("nquads")
-    slow = io.BytesIO()
+    slow = io.BytesIO(writer.rights_header(fmt))
+    slow.seek(0, io.SEEK_END)
     writer.serialize_rdf(writer._quads(store, writer.exported_graphs(store, inferred)), fmt, slow)
     fast = io.BytesIO()
     writer._serialise(store, fmt, fast, inferred)
@@ -255,3 +256,14 @@ def test_asserted_rdf_exports_come_from_the_builds_asserted_store(store):
     writer.serialize_rdf(writer._union_triples(store, False), writer.by_name("ntriples"), slow)
     assert (store.folder / "asserted").is_dir()
     assert isomorphic(native, Graph().parse(data=slow.getvalue(), format="nt"))
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "trig", "nquads"])
+def test_text_exports_open_with_the_rights_statement(client, fmt):
+    from kgapp.formats import by_name
+
+    ext = by_name(fmt).extension
+    body = client.get(f"/export.{ext}").get_data(as_text=True)
+    head = [line for line in body.splitlines()[:6] if line.startswith("#")]
+    assert any("American Medical Association" in line for line in head)
+    assert any("not licensed by kgapp" in line for line in head)
