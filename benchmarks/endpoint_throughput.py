@@ -2,11 +2,13 @@
 WSGI "hello" route (the HTTP floor), on the same user-like query mix, side by side in one run.
 
 Usage: python benchmarks/endpoint_throughput.py [--codes 800,8000] [--clients 8] [--seconds 10]
+       [--query-seconds 4] [--baseline DIR]
 
 For each size it synthesises data (800 codes ≈ 70k triples, 8,000 ≈ 700k), builds kgapp's store,
 exports the same triples for the peers, starts every server on 127.0.0.1, checks they give the
 same number of rows for each query, and drives each with wrk (Debian package, installed if
-missing) for a fixed time with a Lua script cycling through the mix. Peers are installed by the
+missing) for a fixed time with a Lua script cycling through the mix; every query that names a code
+gets a different code, drawn at random, on every request (so repeated answers are no shortcut). Peers are installed by the
 script itself: rdflib-endpoint into a private venv from PyPI, Virtuoso from Debian. Everything is
 loopback-only and bounded in time; servers are stopped at the end.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -38,26 +39,28 @@ PREFIX = ("PREFIX kg: <https://w3id.org/kgapp/ontology#> PREFIX skos: <http://ww
 CPT = "https://w3id.org/kgapp/id/code/cpt/"
 
 
-def mix(notations: list[str], kind: str = "all") -> list[tuple[str, str]]:
-    """(query, Accept) pairs: lookups, codes by nerve, counts per type, modifiers+payers, CONSTRUCT."""
-    rng = random.Random(1)
-    json_ = "application/sparql-results+json"
-    out = []
-    for n in rng.sample(notations, min(40, len(notations))):
-        lookup = (PREFIX + f'SELECT ?c ?label WHERE {{ ?c skos:notation "{n}" ; skos:prefLabel ?label }}', json_)
-        if kind == "lookup":
-            out.append(lookup)
-            continue
-        out += [
-            lookup,
-            (PREFIX + "SELECT ?c WHERE { ?c kg:donorNerve <https://w3id.org/kgapp/id/nerve/hypoglossal> }", json_),
-            (PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c kg:hasProcedureType ?t } GROUP BY ?t", json_),
-            (PREFIX + f"SELECT ?what ?x WHERE {{ {{ <{CPT}{n}> kg:hasModifierGuidance/kg:modifier/skos:notation ?x "
-                      f'BIND("modifier" AS ?what) }} UNION {{ <{CPT}{n}> kg:hasPayerPolicy/kg:payer/rdfs:label ?x '
-                      f'BIND("payer" AS ?what) }} }}', json_),
-            (f"CONSTRUCT {{ <{CPT}{n}> ?p ?o }} WHERE {{ <{CPT}{n}> ?p ?o }}", "application/n-triples"),
-        ]
-    return out
+CODE = "{code}"  # replaced by the Lua script with a code drawn at random for every request
+JSON_ = "application/sparql-results+json"
+# (name, query, Accept): every query naming CODE gets another code on every request.
+QUERIES = [
+    ("lookup", PREFIX + f'SELECT ?c ?label WHERE {{ ?c skos:notation "{CODE}" ; skos:prefLabel ?label }}', JSON_),
+    ("by nerve", PREFIX + "SELECT ?c WHERE { ?c kg:donorNerve <https://w3id.org/kgapp/id/nerve/hypoglossal> }",
+     JSON_),
+    ("group by", PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c kg:hasProcedureType ?t } GROUP BY ?t", JSON_),
+    ("modifiers+payers", PREFIX + f"SELECT ?what ?x WHERE {{ {{ <{CPT}{CODE}> kg:hasModifierGuidance/kg:modifier/"
+     f'skos:notation ?x BIND("modifier" AS ?what) }} UNION {{ <{CPT}{CODE}> kg:hasPayerPolicy/kg:payer/rdfs:label ?x '
+     f'BIND("payer" AS ?what) }} }}', JSON_),
+    ("construct", f"CONSTRUCT {{ <{CPT}{CODE}> ?p ?o }} WHERE {{ <{CPT}{CODE}> ?p ?o }}", "application/n-triples"),
+    ("order by+limit", PREFIX + "SELECT ?c ?n ?label WHERE { ?c a kg:ProcedureCode ; skos:notation ?n ; "
+     "skos:prefLabel ?label } ORDER BY DESC(?label) ?n LIMIT 20", JSON_),
+]
+
+
+def mix(kind: str = "all") -> list[tuple[str, str]]:
+    """(query template, Accept) pairs of one mix: all queries, only lookups, or one query by name."""
+    if kind == "all":
+        return [(q, a) for _, q, a in QUERIES]
+    return [(q, a) for name, q, a in QUERIES if name == kind or (kind == "lookups" and name == "lookup")]
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -133,17 +136,25 @@ def start_virtuoso(nt: Path, work: Path):
 LUA = """
 local paths = {%s}
 local accepts = {%s}
+local codes = {%s}
 local i = 0
+init = function(args)
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000))
+end
 request = function()
   i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i], {["Accept"] = accepts[i]})
+  local code = codes[math.random(#codes)]
+  return wrk.format("GET", (paths[i]:gsub("%%%%7Bcode%%%%7D", code)), {["Accept"] = accepts[i]})
 end
 """
 
 
-def wrk_run(wrk: str, base: str, paths: list[str], accepts: list[str], clients: int, seconds: int, work: Path) -> dict:
+def wrk_run(wrk: str, base: str, paths: list[str], accepts: list[str], clients: int, seconds: int, work: Path,
+            codes: list[str]) -> dict:
+    """wrk over ``paths`` in turn; ``{code}`` in a path (URL-encoded) becomes a random code on every request."""
     script = work / "mix.lua"
-    script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), ", ".join(json.dumps(a) for a in accepts)))
+    script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), ", ".join(json.dumps(a) for a in accepts),
+                             ", ".join(json.dumps(c) for c in codes)))
     out = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
                          check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
 
@@ -181,10 +192,17 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         port = free_port()
         servers.append(Server("hello (HTTP floor)", [sys.executable, "-c", HELLO, str(port)],
                               f"http://127.0.0.1:{port}/hello", f"http://127.0.0.1:{port}/"))
-        port = free_port()
-        servers.append(Server("kgapp", [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
-                                        str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
-                              f"http://127.0.0.1:{port}/healthz"))
+        # All wrk connections come from 127.0.0.1, one client to kgapp's fairness: its per-client limit is
+        # set to the slot count so the peers are compared on the same 8 concurrent queries.
+        kg_env = {**os.environ, "KGAPP_MAX_QUERIES_PER_CLIENT": "8"}
+        variants = [("kgapp (cache off)", {"KGAPP_RESULT_CACHE": "false"}), ("kgapp (cache on)", {})]
+        if args.baseline:
+            variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
+        for name, extra_env in variants:
+            port = free_port()
+            servers.append(Server(name, [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
+                                         str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
+                                  f"http://127.0.0.1:{port}/healthz", env={**kg_env, **extra_env}))
         exe = ensure_rdflib_endpoint()
         for store_name in ("default", "Oxigraph"):
             port = free_port()
@@ -197,15 +215,20 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
             server, graph = virtuoso
             results_extra = "default-graph-uri=" + urllib.parse.quote(graph) + "&"
             servers.append(type("V", (), {"name": "Virtuoso 7 (Debian)", "url": server.url + "/sparql",
-                                          "extra": results_extra, "stop": server.stop, "startup": None})())
-        for label, kind in (("mix", "all"), ("lookups", "lookup")):
-            queries = mix(notations, kind)
+                                          "extra": results_extra, "stop": server.stop, "startup": None,
+                                          "proc": None})())
+        runs = [("mix", "all", args.seconds), ("lookups", "lookups", args.seconds)]
+        runs += [(name, name, args.query_seconds) for name, _, _ in QUERIES if args.query_seconds]
+        for label, kind, seconds in runs:
+            queries = mix(kind)
             expected = None
             for s in servers:
                 if s.name.startswith("hello"):
+                    if label not in ("mix", "lookups"):
+                        continue
                     paths, accepts = ["/hello"], ["*/*"]
                 else:
-                    counts = [rows(s.url, q, a, s.extra) for q, a in queries[:10]]
+                    counts = [rows(s.url, q.replace(CODE, notations[0]), a, s.extra) for q, a in queries]
                     expected = expected or counts
                     if counts != expected:
                         print(f"warning: {s.name} answers differ: {counts} vs {expected}", file=sys.stderr)
@@ -214,13 +237,23 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                     accepts = [a for _, a in queries]
                 base = "/".join(s.url.split("/")[:3])
                 print(f"{codes} codes, {label}: {s.name} …", file=sys.stderr, flush=True)
-                r = wrk_run(wrk, base, paths, accepts, args.clients, args.seconds, work)
+                r = wrk_run(wrk, base, paths, accepts, args.clients, seconds, work, notations)
                 results.append({"codes": codes, "triples": triples, "mix": label, "server": s.name,
-                                "startup": s.startup, **r})
+                                "startup": s.startup, "rss": session_rss(s), **r})
     finally:
         for s in servers:
             s.stop()
     return results
+
+
+def session_rss(server) -> float | None:
+    """MB of resident memory of a server's whole session (the server, its forkserver and query workers);
+    shared pages count once per process, so this overstates the total."""
+    proc = getattr(server, "proc", None)
+    if proc is None:
+        return None
+    out = subprocess.run(["ps", "-o", "rss=", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split()) / 1024
 
 
 def main() -> None:
@@ -228,6 +261,8 @@ def main() -> None:
     parser.add_argument("--codes", default="800,8000")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--query-seconds", type=int, default=4, help="each query of the mix alone (0: skip)")
+    parser.add_argument("--baseline", help="a checkout of kgapp to serve beside this one (PYTHONPATH)")
     args = parser.parse_args()
     wrk = ensure_wrk()
     results = []
@@ -235,13 +270,16 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results += bench_size(codes, args, wrk, Path(tmp))
     print(f"\n## Endpoint throughput ({args.clients} clients, {args.seconds} s each, {time.strftime('%Y-%m-%d')})\n")
-    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp (req/s) | ready after s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp cache off (req/s) "
+          "| ready after s | session RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"] and x["server"] == "kgapp")
+        kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"]
+                  and x["server"] == "kgapp (cache off)")
         print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
               f"| {r['errors']} | {r['rps'] / kg['rps']:.2f} | "
-              + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |"))
+              + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |")
+              + (f" {r['rss']:,.0f} |" if r["rss"] is not None else " – |"))
 
 
 if __name__ == "__main__":
