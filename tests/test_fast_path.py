@@ -8,6 +8,7 @@ import json
 import pytest
 
 from kgapp.sparql.bounded import is_bounded
+from kgapp.web.lean import LeanSparql
 
 P = ("PREFIX kg: <https://w3id.org/kgapp/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
      "PREFIX cpt: <https://w3id.org/kgapp/id/code/cpt/> ")
@@ -116,3 +117,36 @@ def test_a_cached_answer_still_counts_for_fairness(make_app):
     client = make_app(result_cache=True, rate_limit=0.1, rate_burst=2).test_client()
     statuses = [client.get("/sparql", query_string={"query": LOOKUP}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+SHAPES = [  # (query string, Accept): answers and refusals the lean GET path gives instead of Flask's
+    ({"query": LOOKUP}, "application/sparql-results+json"),
+    ({"query": LOOKUP, "format": "csv"}, None),
+    ({"query": LOOKUP, "format": "turtle"}, None),  # 406
+    ({"query": "SELECT ?x WHERE { ?x"}, None),  # 400
+    ({"query": "INSERT DATA { <x:a> <x:b> <x:c> }"}, None),  # 403
+    ({"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"}, None),  # 400
+    ({"query": ""}, None),
+    ({"query": [LOOKUP, LOOKUP]}, None),
+    ({"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": "not an iri"}, None),
+    ({"query": "SELECT ?s WHERE { <rel> ?p ?s }"}, "text/csv"),  # the base IRI: the endpoint's URL
+]
+
+
+@pytest.mark.parametrize("args, accept", SHAPES)
+def test_the_lean_get_path_answers_as_flask_does(fast_and_slow, args, accept):
+    fast, slow = fast_and_slow
+    a, b = (c.get("/sparql", query_string=args, headers={"Accept": accept} if accept else {}) for c in (fast, slow))
+    assert a.status_code == b.status_code and a.data == b.data
+    assert sorted((k, v) for k, v in a.headers.items() if k != "Date") == \
+        sorted((k, v) for k, v in b.headers.items() if k != "Date")
+
+
+def test_the_lean_path_is_taken_only_with_the_fast_path_on(make_app):
+    assert isinstance(make_app(fast_path=True).wsgi_app, LeanSparql)
+    assert not isinstance(make_app(fast_path=False).wsgi_app, LeanSparql)
+
+
+def test_a_too_long_query_is_413_on_the_lean_path(make_app):
+    r = make_app(max_query_length=10).test_client().get("/sparql", query_string={"query": LOOKUP})
+    assert r.status_code == 413 and r.headers["Access-Control-Allow-Origin"] == "*"
