@@ -2,7 +2,7 @@
 WSGI "hello" route (the HTTP floor), on the same user-like query mix, side by side in one run.
 
 Usage: python benchmarks/endpoint_throughput.py [--codes 800,8000] [--clients 8] [--seconds 10]
-       [--query-seconds 4] [--baseline DIR]
+       [--query-seconds 4] [--baseline DIR] [--runs mix,lookups,queries,pages] [--store PATH --no-peers]
 
 For each size it synthesises data (800 codes ≈ 70k triples, 8,000 ≈ 700k), builds kgapp's store,
 exports the same triples for the peers, starts every server on 127.0.0.1, checks they give the
@@ -177,14 +177,20 @@ def rows(url: str, query: str, accept: str, extra: str) -> int:
 
 
 def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
-    data, store, nt = work / "data", work / "store", work / "all.nt"
-    subprocess.run([sys.executable, "-m", "kgapp", "synth", "--codes", str(codes), "--out", str(data)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "kgapp", "build", "--data", str(data), "--store", str(store)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "kgapp", "export", "--store", str(store), "--format", "ntriples",
-                    "--inferred", "-o", str(nt)], check=True, capture_output=True)
-    triples = sum(1 for _ in open(nt, "rb"))
+    data, store, nt = work / "data", Path(args.store) if args.store else work / "store", work / "all.nt"
+    if not args.store:
+        subprocess.run([sys.executable, "-m", "kgapp", "synth", "--codes", str(codes), "--out", str(data)],
+                       check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "kgapp", "build", "--data", str(data), "--store", str(store)],
+                       check=True, capture_output=True)
+    if args.peers:
+        subprocess.run([sys.executable, "-m", "kgapp", "export", "--store", str(store), "--format", "ntriples",
+                        "--inferred", "-o", str(nt)], check=True, capture_output=True)
+        triples = sum(1 for _ in open(nt, "rb"))
+    else:
+        out = subprocess.run([sys.executable, "-m", "kgapp", "query", "--store", str(store), "--format", "csv",
+                              "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"], check=True, capture_output=True, text=True)
+        triples = int(out.stdout.split()[-1])
     notations = [f"{10000 + i}" for i in range(codes)]
     servers: list[Server] = []
     results = []
@@ -203,30 +209,36 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
             servers.append(Server(name, [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
                                          str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
                                   f"http://127.0.0.1:{port}/healthz", env={**kg_env, **extra_env}))
-        exe = ensure_rdflib_endpoint()
-        for store_name in ("default", "Oxigraph"):
+        exe = ensure_rdflib_endpoint() if args.peers else None
+        for store_name in ("default", "Oxigraph") if args.peers else ():
             port = free_port()
             servers.append(Server(f"rdflib-endpoint ({store_name} store)",
                                   [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port),
                                    "--store", store_name], f"http://127.0.0.1:{port}/",  # it serves SPARQL at /
                                   f"http://127.0.0.1:{port}/?query=ASK%7B%7D", cwd=work))
-        virtuoso = start_virtuoso(nt, work / "virtuoso")
+        virtuoso = start_virtuoso(nt, work / "virtuoso") if args.peers else None
         if virtuoso:
             server, graph = virtuoso
             results_extra = "default-graph-uri=" + urllib.parse.quote(graph) + "&"
             servers.append(type("V", (), {"name": "Virtuoso 7 (Debian)", "url": server.url + "/sparql",
                                           "extra": results_extra, "stop": server.stop, "startup": None,
                                           "proc": None})())
-        runs = [("mix", "all", args.seconds), ("lookups", "lookups", args.seconds)]
-        runs += [(name, name, args.query_seconds) for name, _, _ in QUERIES if args.query_seconds]
+        wanted = args.runs.split(",")
+        runs = [(name, name, args.seconds) for name in ("mix", "lookups") if name in wanted]
+        runs += [(name, name, args.query_seconds) for name, _, _ in QUERIES if "queries" in wanted]
+        runs += [("code page", "page", args.seconds)] if "pages" in wanted else []
         for label, kind, seconds in runs:
             queries = mix(kind)
             expected = None
             for s in servers:
                 if s.name.startswith("hello"):
-                    if label not in ("mix", "lookups"):
+                    if label not in ("mix", "lookups", "code page"):
                         continue
                     paths, accepts = ["/hello"], ["*/*"]
+                elif kind == "page":  # an entity page (HTML) of a random code: kgapp only
+                    if not s.name.startswith("kgapp"):
+                        continue
+                    paths, accepts = ["/id/code/cpt/%7Bcode%7D"], ["text/html"]
                 else:
                     counts = [rows(s.url, q.replace(CODE, notations[0]), a, s.extra) for q, a in queries]
                     expected = expected or counts
@@ -236,6 +248,9 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                     paths = [f"{path}?{s.extra}query={urllib.parse.quote(q)}" for q, _ in queries]
                     accepts = [a for _, a in queries]
                 base = "/".join(s.url.split("/")[:3])
+                if kind == "page":
+                    check = urllib.request.urlopen(f"{base}/id/code/cpt/{notations[0]}", timeout=60)
+                    assert check.status == 200 and b"<html" in check.read()
                 print(f"{codes} codes, {label}: {s.name} …", file=sys.stderr, flush=True)
                 r = wrk_run(wrk, base, paths, accepts, args.clients, seconds, work, notations)
                 results.append({"codes": codes, "triples": triples, "mix": label, "server": s.name,
@@ -263,6 +278,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--query-seconds", type=int, default=4, help="each query of the mix alone (0: skip)")
     parser.add_argument("--baseline", help="a checkout of kgapp to serve beside this one (PYTHONPATH)")
+    parser.add_argument("--runs", default="mix,lookups,queries", help="of mix,lookups,queries,pages")
+    parser.add_argument("--store", help="serve this built store (of --codes codes) instead of building one")
+    parser.add_argument("--no-peers", dest="peers", action="store_false", help="kgapp and the floor only")
     args = parser.parse_args()
     wrk = ensure_wrk()
     results = []

@@ -1,6 +1,6 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
-    python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md]
+    python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
     python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
@@ -132,9 +132,13 @@ def request(conn: http.client.HTTPConnection, query: str, client: str | None = N
 
 
 def load_test(args) -> str:
-    store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
-    build(Config(store=store_path))
+    if args.store:  # a store built beforehand (e.g. 11,000 synthetic codes, ~1M triples) for the memory target
+        store_path = Path(args.store)
+    else:
+        store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
+        build(Config(store=store_path))
     store = open_store(store_path)
+    args.triples = store.triple_count
     cqs = {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
            for q in load_queries()}
     sink = Sink()
@@ -219,9 +223,11 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
     runaway_503 = statuses[("runaway", 503)]
     lines = [
         "# Load test report", "",
-        f"Command: `python benchmarks/load_test.py --clients {args.clients} --seconds {args.seconds}` "
+        f"Command: `python benchmarks/load_test.py --clients {args.clients} --seconds {args.seconds}"
+        + (" --store STORE" if args.store else "") + "` "
         f"(machine: {os.cpu_count()} cores; server: waitress 8 threads, {config.max_concurrent_queries} query slots, "
         f"query timeout {config.query_timeout:g} s, max rows {config.max_rows}; all on 127.0.0.1).", "",
+        f"- store: {getattr(args, 'triples', 0):,} triples",
         f"- clients: {args.clients} concurrent keep-alive clients + 1 abusive client sending runaway queries back to back",
         f"- duration: {elapsed:.1f} s, requests: {total}, throughput: {total / elapsed:.0f} requests/s",
         f"- 5xx other than the runaway queries' 503: **{five}**",
@@ -409,6 +415,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--store", help="serve this built store instead of building the shipped data")
     parser.add_argument("--overhead", action="store_true")
     parser.add_argument("--fairness", action="store_true")
     parser.add_argument("--greedy", type=int, default=16, help="connections of the greedy client (--fairness)")
