@@ -206,9 +206,11 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
             variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
         for name, extra_env in variants:
             port = free_port()
+            # `python -m` puts the working directory first on sys.path: run each kgapp in its own checkout
             servers.append(Server(name, [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
                                          str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
-                                  f"http://127.0.0.1:{port}/healthz", env={**kg_env, **extra_env}))
+                                  f"http://127.0.0.1:{port}/healthz", env={**kg_env, **extra_env},
+                                  cwd=extra_env.get("PYTHONPATH", str(ROOT))))
         exe = ensure_rdflib_endpoint() if args.peers else None
         for store_name in ("default", "Oxigraph") if args.peers else ():
             port = free_port()
