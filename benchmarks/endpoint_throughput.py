@@ -251,7 +251,8 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                     accepts = [a for _, a in queries]
                 base = "/".join(s.url.split("/")[:3])
                 if kind == "page":
-                    check = urllib.request.urlopen(f"{base}/id/code/cpt/{notations[0]}", timeout=60)
+                    check = urllib.request.urlopen(urllib.request.Request(
+                        f"{base}/id/code/cpt/{notations[0]}", headers={"Accept": "text/html"}), timeout=60)
                     assert check.status == 200 and b"<html" in check.read()
                 print(f"{codes} codes, {label}: {s.name} …", file=sys.stderr, flush=True)
                 r = wrk_run(wrk, base, paths, accepts, args.clients, seconds, work, notations)
