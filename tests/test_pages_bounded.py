@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from kgapp.read import diagram
 from kgapp.read.deadline import Deadline, PageTimeout
 from kgapp.read.describe import describe
 
@@ -55,3 +56,10 @@ def test_the_deadline_lets_queries_run_until_the_limit(store):
         assert e.status == 503
     else:
         raise AssertionError("a query past the deadline ran")
+
+
+def test_a_nerve_diagram_draws_at_most_max_codes_boxes(store, monkeypatch):
+    monkeypatch.setattr(diagram, "MAX_CODES", 1)
+    d = diagram.codes_of_nerve(store, FACIAL)
+    assert d is not None and len(d.text) == 1
+    assert any("more codes" in " ".join(b.lines) for b in d.boxes) and d.desc.endswith("more codes.")
