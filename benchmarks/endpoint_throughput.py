@@ -155,8 +155,11 @@ def wrk_run(wrk: str, base: str, paths: list[str], accepts: list[str], clients: 
     script = work / "mix.lua"
     script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), ", ".join(json.dumps(a) for a in accepts),
                              ", ".join(json.dumps(c) for c in codes)))
-    out = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-                         check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
+    done = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+                          capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed on {base}: {done.stdout[-500:]} {done.stderr[-500:]}")
+    out = done.stdout
 
     def latency(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
