@@ -301,7 +301,7 @@ def main() -> None:
         kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"]
                   and x["server"] == "kgapp (cache off)")
         print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-              f"| {r['errors']} | {r['rps'] / kg['rps']:.2f} | "
+              f"| {r['errors']} | {r['rps'] / kg['rps'] if kg['rps'] else float('inf'):.2f} | "
               + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |")
               + (f" {r['rss']:,.0f} |" if r["rss"] is not None else " – |"))
 
