@@ -2,11 +2,13 @@
 WSGI "hello" route (the HTTP floor), on the same user-like query mix, side by side in one run.
 
 Usage: python benchmarks/endpoint_throughput.py [--codes 800,8000] [--clients 8] [--seconds 10]
+       [--query-seconds 4] [--baseline DIR] [--runs mix,lookups,queries,pages] [--store PATH --no-peers]
 
 For each size it synthesises data (800 codes ≈ 70k triples, 8,000 ≈ 700k), builds kgapp's store,
 exports the same triples for the peers, starts every server on 127.0.0.1, checks they give the
 same number of rows for each query, and drives each with wrk (Debian package, installed if
-missing) for a fixed time with a Lua script cycling through the mix. Peers are installed by the
+missing) for a fixed time with a Lua script cycling through the mix; every query that names a code
+gets a different code, drawn at random, on every request (so repeated answers are no shortcut). Peers are installed by the
 script itself: rdflib-endpoint into a private venv from PyPI, Virtuoso from Debian. Everything is
 loopback-only and bounded in time; servers are stopped at the end.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -38,26 +39,28 @@ PREFIX = ("PREFIX kg: <https://w3id.org/kgapp/ontology#> PREFIX skos: <http://ww
 CPT = "https://w3id.org/kgapp/id/code/cpt/"
 
 
-def mix(notations: list[str], kind: str = "all") -> list[tuple[str, str]]:
-    """(query, Accept) pairs: lookups, codes by nerve, counts per type, modifiers+payers, CONSTRUCT."""
-    rng = random.Random(1)
-    json_ = "application/sparql-results+json"
-    out = []
-    for n in rng.sample(notations, min(40, len(notations))):
-        lookup = (PREFIX + f'SELECT ?c ?label WHERE {{ ?c skos:notation "{n}" ; skos:prefLabel ?label }}', json_)
-        if kind == "lookup":
-            out.append(lookup)
-            continue
-        out += [
-            lookup,
-            (PREFIX + "SELECT ?c WHERE { ?c kg:donorNerve <https://w3id.org/kgapp/id/nerve/hypoglossal> }", json_),
-            (PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c kg:hasProcedureType ?t } GROUP BY ?t", json_),
-            (PREFIX + f"SELECT ?what ?x WHERE {{ {{ <{CPT}{n}> kg:hasModifierGuidance/kg:modifier/skos:notation ?x "
-                      f'BIND("modifier" AS ?what) }} UNION {{ <{CPT}{n}> kg:hasPayerPolicy/kg:payer/rdfs:label ?x '
-                      f'BIND("payer" AS ?what) }} }}', json_),
-            (f"CONSTRUCT {{ <{CPT}{n}> ?p ?o }} WHERE {{ <{CPT}{n}> ?p ?o }}", "application/n-triples"),
-        ]
-    return out
+CODE = "{code}"  # replaced by the Lua script with a code drawn at random for every request
+JSON_ = "application/sparql-results+json"
+# (name, query, Accept): every query naming CODE gets another code on every request.
+QUERIES = [
+    ("lookup", PREFIX + f'SELECT ?c ?label WHERE {{ ?c skos:notation "{CODE}" ; skos:prefLabel ?label }}', JSON_),
+    ("by nerve", PREFIX + "SELECT ?c WHERE { ?c kg:donorNerve <https://w3id.org/kgapp/id/nerve/hypoglossal> }",
+     JSON_),
+    ("group by", PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c kg:hasProcedureType ?t } GROUP BY ?t", JSON_),
+    ("modifiers+payers", PREFIX + f"SELECT ?what ?x WHERE {{ {{ <{CPT}{CODE}> kg:hasModifierGuidance/kg:modifier/"
+     f'skos:notation ?x BIND("modifier" AS ?what) }} UNION {{ <{CPT}{CODE}> kg:hasPayerPolicy/kg:payer/rdfs:label ?x '
+     f'BIND("payer" AS ?what) }} }}', JSON_),
+    ("construct", f"CONSTRUCT {{ <{CPT}{CODE}> ?p ?o }} WHERE {{ <{CPT}{CODE}> ?p ?o }}", "application/n-triples"),
+    ("order by+limit", PREFIX + "SELECT ?c ?n ?label WHERE { ?c a kg:ProcedureCode ; skos:notation ?n ; "
+     "skos:prefLabel ?label } ORDER BY DESC(?label) ?n LIMIT 20", JSON_),
+]
+
+
+def mix(kind: str = "all") -> list[tuple[str, str]]:
+    """(query template, Accept) pairs of one mix: all queries, only lookups, or one query by name."""
+    if kind == "all":
+        return [(q, a) for _, q, a in QUERIES]
+    return [(q, a) for name, q, a in QUERIES if name == kind or (kind == "lookups" and name == "lookup")]
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -133,19 +136,30 @@ def start_virtuoso(nt: Path, work: Path):
 LUA = """
 local paths = {%s}
 local accepts = {%s}
+local codes = {%s}
 local i = 0
+init = function(args)
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000))
+end
 request = function()
   i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i], {["Accept"] = accepts[i]})
+  local code = codes[math.random(#codes)]
+  return wrk.format("GET", (paths[i]:gsub("%%%%7Bcode%%%%7D", code)), {["Accept"] = accepts[i]})
 end
 """
 
 
-def wrk_run(wrk: str, base: str, paths: list[str], accepts: list[str], clients: int, seconds: int, work: Path) -> dict:
+def wrk_run(wrk: str, base: str, paths: list[str], accepts: list[str], clients: int, seconds: int, work: Path,
+            codes: list[str]) -> dict:
+    """wrk over ``paths`` in turn; ``{code}`` in a path (URL-encoded) becomes a random code on every request."""
     script = work / "mix.lua"
-    script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), ", ".join(json.dumps(a) for a in accepts)))
-    out = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-                         check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
+    script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), ", ".join(json.dumps(a) for a in accepts),
+                             ", ".join(json.dumps(c) for c in codes)))
+    done = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+                          capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed on {base}: {done.stdout[-500:]} {done.stderr[-500:]}")
+    out = done.stdout
 
     def latency(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -166,14 +180,20 @@ def rows(url: str, query: str, accept: str, extra: str) -> int:
 
 
 def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
-    data, store, nt = work / "data", work / "store", work / "all.nt"
-    subprocess.run([sys.executable, "-m", "kgapp", "synth", "--codes", str(codes), "--out", str(data)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "kgapp", "build", "--data", str(data), "--store", str(store)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "kgapp", "export", "--store", str(store), "--format", "ntriples",
-                    "--inferred", "-o", str(nt)], check=True, capture_output=True)
-    triples = sum(1 for _ in open(nt, "rb"))
+    data, store, nt = work / "data", Path(args.store) if args.store else work / "store", work / "all.nt"
+    if not args.store:
+        subprocess.run([sys.executable, "-m", "kgapp", "synth", "--codes", str(codes), "--out", str(data)],
+                       check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "kgapp", "build", "--data", str(data), "--store", str(store)],
+                       check=True, capture_output=True)
+    if args.peers:
+        subprocess.run([sys.executable, "-m", "kgapp", "export", "--store", str(store), "--format", "ntriples",
+                        "--inferred", "-o", str(nt)], check=True, capture_output=True)
+        triples = sum(1 for _ in open(nt, "rb"))
+    else:
+        out = subprocess.run([sys.executable, "-m", "kgapp", "query", "--store", str(store), "--format", "csv",
+                              "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"], check=True, capture_output=True, text=True)
+        triples = int(out.stdout.split()[-1])
     notations = [f"{10000 + i}" for i in range(codes)]
     servers: list[Server] = []
     results = []
@@ -181,31 +201,51 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         port = free_port()
         servers.append(Server("hello (HTTP floor)", [sys.executable, "-c", HELLO, str(port)],
                               f"http://127.0.0.1:{port}/hello", f"http://127.0.0.1:{port}/"))
-        port = free_port()
-        servers.append(Server("kgapp", [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
-                                        str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
-                              f"http://127.0.0.1:{port}/healthz"))
-        exe = ensure_rdflib_endpoint()
-        for store_name in ("default", "Oxigraph"):
+        # All wrk connections come from 127.0.0.1, one client to kgapp's fairness: its per-client limit is
+        # set to the slot count so the peers are compared on the same 8 concurrent queries.
+        kg_env = {**os.environ, "KGAPP_MAX_QUERIES_PER_CLIENT": "8"}
+        variants = [("kgapp (cache off)", {"KGAPP_RESULT_CACHE": "false"}), ("kgapp (cache on)", {})]
+        if args.baseline:
+            variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
+        for name, extra_env in variants:
+            port = free_port()
+            # `python -m` puts the working directory first on sys.path: run each kgapp in its own checkout
+            servers.append(Server(name, [sys.executable, "-m", "kgapp", "serve", "--store", str(store), "--port",
+                                         str(port), "--threads", "8"], f"http://127.0.0.1:{port}/sparql",
+                                  f"http://127.0.0.1:{port}/healthz", env={**kg_env, **extra_env},
+                                  cwd=extra_env.get("PYTHONPATH", str(ROOT))))
+        exe = ensure_rdflib_endpoint() if args.peers else None
+        for store_name in ("default", "Oxigraph") if args.peers else ():
             port = free_port()
             servers.append(Server(f"rdflib-endpoint ({store_name} store)",
                                   [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port),
                                    "--store", store_name], f"http://127.0.0.1:{port}/",  # it serves SPARQL at /
                                   f"http://127.0.0.1:{port}/?query=ASK%7B%7D", cwd=work))
-        virtuoso = start_virtuoso(nt, work / "virtuoso")
+        virtuoso = start_virtuoso(nt, work / "virtuoso") if args.peers else None
         if virtuoso:
             server, graph = virtuoso
             results_extra = "default-graph-uri=" + urllib.parse.quote(graph) + "&"
             servers.append(type("V", (), {"name": "Virtuoso 7 (Debian)", "url": server.url + "/sparql",
-                                          "extra": results_extra, "stop": server.stop, "startup": None})())
-        for label, kind in (("mix", "all"), ("lookups", "lookup")):
-            queries = mix(notations, kind)
+                                          "extra": results_extra, "stop": server.stop, "startup": None,
+                                          "proc": None})())
+        wanted = args.runs.split(",")
+        runs = [(name, "all" if name == "mix" else name, args.seconds) for name in ("mix", "lookups") if name in wanted]
+        runs += [(name, name, args.query_seconds) for name, _, _ in QUERIES if "queries" in wanted]
+        runs += [("code page", "page", args.seconds)] if "pages" in wanted else []
+        for label, kind, seconds in runs:
+            queries = mix(kind)
             expected = None
             for s in servers:
                 if s.name.startswith("hello"):
+                    if label not in ("mix", "lookups", "code page"):
+                        continue
                     paths, accepts = ["/hello"], ["*/*"]
+                elif kind == "page":  # an entity page (HTML) of a random code: kgapp only
+                    if not s.name.startswith("kgapp"):
+                        continue
+                    paths, accepts = ["/id/code/cpt/%7Bcode%7D"], ["text/html"]
                 else:
-                    counts = [rows(s.url, q, a, s.extra) for q, a in queries[:10]]
+                    counts = [rows(s.url, q.replace(CODE, notations[0]), a, s.extra) for q, a in queries]
                     expected = expected or counts
                     if counts != expected:
                         print(f"warning: {s.name} answers differ: {counts} vs {expected}", file=sys.stderr)
@@ -213,14 +253,28 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                     paths = [f"{path}?{s.extra}query={urllib.parse.quote(q)}" for q, _ in queries]
                     accepts = [a for _, a in queries]
                 base = "/".join(s.url.split("/")[:3])
+                if kind == "page" and not s.name.startswith("hello"):
+                    check = urllib.request.urlopen(urllib.request.Request(
+                        f"{base}/id/code/cpt/{notations[0]}", headers={"Accept": "text/html"}), timeout=60)
+                    assert check.status == 200 and b"<html" in check.read()
                 print(f"{codes} codes, {label}: {s.name} …", file=sys.stderr, flush=True)
-                r = wrk_run(wrk, base, paths, accepts, args.clients, args.seconds, work)
+                r = wrk_run(wrk, base, paths, accepts, args.clients, seconds, work, notations)
                 results.append({"codes": codes, "triples": triples, "mix": label, "server": s.name,
-                                "startup": s.startup, **r})
+                                "startup": s.startup, "rss": session_rss(s), **r})
     finally:
         for s in servers:
             s.stop()
     return results
+
+
+def session_rss(server) -> float | None:
+    """MB of resident memory of a server's whole session (the server, its forkserver and query workers);
+    shared pages count once per process, so this overstates the total."""
+    proc = getattr(server, "proc", None)
+    if proc is None:
+        return None
+    out = subprocess.run(["ps", "-o", "rss=", "-g", str(proc.pid)], capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split()) / 1024
 
 
 def main() -> None:
@@ -228,6 +282,11 @@ def main() -> None:
     parser.add_argument("--codes", default="800,8000")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--query-seconds", type=int, default=4, help="each query of the mix alone (0: skip)")
+    parser.add_argument("--baseline", help="a checkout of kgapp to serve beside this one (PYTHONPATH)")
+    parser.add_argument("--runs", default="mix,lookups,queries", help="of mix,lookups,queries,pages")
+    parser.add_argument("--store", help="serve this built store (of --codes codes) instead of building one")
+    parser.add_argument("--no-peers", dest="peers", action="store_false", help="kgapp and the floor only")
     args = parser.parse_args()
     wrk = ensure_wrk()
     results = []
@@ -235,13 +294,16 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results += bench_size(codes, args, wrk, Path(tmp))
     print(f"\n## Endpoint throughput ({args.clients} clients, {args.seconds} s each, {time.strftime('%Y-%m-%d')})\n")
-    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp (req/s) | ready after s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp cache off (req/s) "
+          "| ready after s | session RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"] and x["server"] == "kgapp")
+        kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"]
+                  and x["server"] == "kgapp (cache off)")
         print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-              f"| {r['errors']} | {r['rps'] / kg['rps']:.2f} | "
-              + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |"))
+              f"| {r['errors']} | {r['rps'] / kg['rps'] if kg['rps'] else float('inf'):.2f} | "
+              + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |")
+              + (f" {r['rss']:,.0f} |" if r["rss"] is not None else " – |"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
-    python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md]
+    python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
     python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
@@ -99,16 +99,21 @@ class Sink:
                 pass
 
 
-def rss_kb(pids: list[int]) -> int:
-    total = 0
+def memory_kb(pids: list[int]) -> tuple[int, int, int]:
+    """(RSS, PSS, anonymous RSS) in kB summed over ``pids``. RSS counts pages the processes share (the
+    store's files, the forkserver's imports) once per process; PSS splits each shared page between them,
+    so its sum is the memory they really hold together."""
+    rss = pss = anon = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss", "Anonymous"):
+                    kb = int(value.split()[0])
+                    rss, pss, anon = rss + kb * (name == "Rss"), pss + kb * (name == "Pss"), anon + kb * (name == "Anonymous")
         except OSError:
             pass
-    return total
+    return rss, pss, anon
 
 
 def serve(app):
@@ -132,9 +137,13 @@ def request(conn: http.client.HTTPConnection, query: str, client: str | None = N
 
 
 def load_test(args) -> str:
-    store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
-    build(Config(store=store_path))
+    if args.store:  # a store built beforehand (e.g. 11,000 synthetic codes, ~1M triples) for the memory target
+        store_path = Path(args.store)
+    else:
+        store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
+        build(Config(store=store_path))
     store = open_store(store_path)
+    args.triples = store.triple_count
     cqs = {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
            for q in load_queries()}
     sink = Sink()
@@ -191,14 +200,14 @@ def load_test(args) -> str:
                    None if ok else f"{kind}: status {status} (expected {expect}) {body[:120]!r}")
         conn.close()
 
-    memory: list[tuple[float, int]] = []
+    memory: list[tuple[float, int, int, int]] = []
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
     threads.append(threading.Thread(target=client, args=(-1, True)))
     began = time.monotonic()
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        memory.append((time.monotonic() - began, rss_kb([os.getpid()] + serving.current.executor.worker_pids())))
+        memory.append((time.monotonic() - began, *memory_kb([os.getpid()] + serving.current.executor.worker_pids())))
         time.sleep(2)
     elapsed = time.monotonic() - began
     time.sleep(0.5)
@@ -219,9 +228,11 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
     runaway_503 = statuses[("runaway", 503)]
     lines = [
         "# Load test report", "",
-        f"Command: `python benchmarks/load_test.py --clients {args.clients} --seconds {args.seconds}` "
+        f"Command: `python benchmarks/load_test.py --clients {args.clients} --seconds {args.seconds}"
+        + (" --store STORE" if args.store else "") + "` "
         f"(machine: {os.cpu_count()} cores; server: waitress 8 threads, {config.max_concurrent_queries} query slots, "
         f"query timeout {config.query_timeout:g} s, max rows {config.max_rows}; all on 127.0.0.1).", "",
+        f"- store: {getattr(args, 'triples', 0):,} triples",
         f"- clients: {args.clients} concurrent keep-alive clients + 1 abusive client sending runaway queries back to back",
         f"- duration: {elapsed:.1f} s, requests: {total}, throughput: {total / elapsed:.0f} requests/s",
         f"- 5xx other than the runaway queries' 503: **{five}**",
@@ -229,8 +240,9 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
         f"- wrong answers (status or body differs from the expected one): **{len(problems)}**",
         f"- connections to the loopback stand-in for remote IRIs (SERVICE, FROM, LOAD): **{connections}**",
         f"- memory (server + workers RSS): start {memory[0][1] / 1024:.0f} MB, "
-        f"max {max(m for _, m in memory) / 1024:.0f} MB, end {memory[-1][1] / 1024:.0f} MB "
-        f"({len(memory)} samples)", "",
+        f"max {max(m[1] for m in memory) / 1024:.0f} MB, end {memory[-1][1] / 1024:.0f} MB "
+        f"({len(memory)} samples); PSS (shared pages counted once): max {max(m[2] for m in memory) / 1024:.0f} MB; "
+        f"anonymous: max {max(m[3] for m in memory) / 1024:.0f} MB", "",
         "| kind | requests | status | p50 ms | p95 ms | p99 ms |", "|---|---:|---|---:|---:|---:|",
     ]
     for kind in sorted(stats):
@@ -240,7 +252,8 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
                      f"{pct(stats[kind], .5):.1f} | {pct(stats[kind], .95):.1f} | {pct(stats[kind], .99):.1f} |")
     lines += ["", "Competency-question statuses: " + ", ".join(
         f"{s}×{n}" for (k, s), n in sorted(statuses.items()) if k == "cq"), ""]
-    lines += ["Memory samples (s, MB): " + ", ".join(f"{t:.0f}:{m / 1024:.0f}" for t, m in memory[::3]), ""]
+    lines += ["Memory samples (s: RSS/PSS MB): " + ", ".join(f"{m[0]:.0f}: {m[1] / 1024:.0f}/{m[2] / 1024:.0f}"
+                                                           for m in memory[::3]), ""]
     if problems:
         lines += ["Problems (first 50):", ""] + [f"- {p}" for p in problems]
     return "\n".join(lines) + "\n"
@@ -409,6 +422,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--store", help="serve this built store instead of building the shipped data")
     parser.add_argument("--overhead", action="store_true")
     parser.add_argument("--fairness", action="store_true")
     parser.add_argument("--greedy", type=int, default=16, help="connections of the greedy client (--fairness)")

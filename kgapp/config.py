@@ -37,6 +37,10 @@ class Config:
     max_query_length: int = 100_000
     max_rows: int = 100_000
     max_concurrent_queries: int = 8
+    # Answers kept per build (kgapp.sparql.cache); queries that cannot run long answered without the
+    # worker hop (kgapp.sparql.bounded). Both on by default; off for measurements and comparisons.
+    result_cache: bool = True
+    fast_path: bool = True
     # Fairness (kgapp.web.fairness): queries one client may run at once (only when lower than
     # max_concurrent_queries; 0: no per-client limit), and a per-client token bucket (0: off).
     max_queries_per_client: int = 4

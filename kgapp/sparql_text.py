@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kgapp.errors import ProtocolError
 
@@ -36,9 +37,21 @@ class Token:
 
 def tokens(text: str) -> Iterator[Token]:
     """The significant tokens of ``text`` (whitespace and comments dropped)."""
+    if len(text) <= _CACHED_LENGTH:
+        yield from _lexed(text)
+        return
     for m in _TOKEN.finditer(text):
         if m.lastgroup not in ("ws", "comment"):
             yield Token(m.lastgroup, m.group(), m.start())
+
+
+_CACHED_LENGTH = 8192  # a request's query is judged several times (form, updates, SERVICE, bounded): lex it once
+
+
+@lru_cache(maxsize=64)
+def _lexed(text: str) -> tuple[Token, ...]:
+    return tuple(Token(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)  # type: ignore[arg-type]
+                 if m.lastgroup not in ("ws", "comment"))
 
 
 def query_form(text: str) -> str | None:

@@ -7,8 +7,10 @@ request thread sends one job as JSON bytes over a pipe and waits at most ``query
 answer (a JSON header, then the serialised body as raw bytes: no term objects are pickled); on timeout
 the worker is killed, which frees its CPU at once, and is replaced lazily. A semaphore of
 ``max_concurrent_queries`` slots sits in front: a request waits for a slot at most ``query_timeout``,
-then gets 503 rather than queueing without bound. Any other store (a remote one) is queried in the
-request thread; its own HTTP timeout bounds the work.
+then gets 503 rather than queueing without bound. Queries that cannot run long (kgapp.sparql.bounded)
+are answered in the request thread, inside a slot (``fast_path``), and answers are kept per build
+(kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
+thread; its own HTTP timeout bounds the work.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import cast
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
 from kgapp.sparql.answer import answer
+from kgapp.sparql.bounded import is_bounded
+from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.worker import READY, WorkerProcess
 from kgapp.sparql_text import check_query
@@ -33,6 +37,7 @@ RETRY_AFTER = "5"
 # A new worker imports kgapp (and the main module) before it can answer: seconds on a busy machine. That
 # start is not the query's time, so it has its own, generous limit.
 START_LIMIT = 60.0
+CACHE_BYTES = 64 * 1024 * 1024  # answers kept per build when ``result_cache`` is on
 
 
 class QueryTimeout(ProtocolError):
@@ -63,6 +68,11 @@ class QueryExecutor:
         # The hook for other stores: only an embedded one is queried out of process; a remote store is
         # queried in the request thread, bounded by its own HTTP timeout.
         self.pooled = store.folder is not None
+        self.fast_path = config.fast_path
+        # Only a local build never changes; a remote store's graphs may change under the same manifest.
+        self.cache: ResultCache[Answer] | None = ResultCache(CACHE_BYTES) if config.result_cache and self.pooled \
+            else None
+        self._build = store.folder
         self.queue_wait = config.query_timeout  # how long a request may wait for a free slot
         self._idle: list[WorkerProcess] = []
         self._busy: set[WorkerProcess] = set()
@@ -74,19 +84,26 @@ class QueryExecutor:
         """The answer to ``request``; ProtocolError for refusals, 503 for timeouts and a full pool. A cut
         answer links to ``cap_link`` in its body."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
+        key = (self._build, request, accept, cap_link) if self.cache is not None else None
+        if key is not None and (cached := self.cache.get(key)) is not None:  # type: ignore[union-attr]
+            return cached
         if not self.slots.acquire(timeout=self.queue_wait):
             raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
                                          {"Retry-After": RETRY_AFTER})
         with self._lock:
             self._in_slots += 1
         try:
-            if self.pooled:
-                return self._pooled(request, accept, cap_link)
-            return self._in_thread(request, accept, cap_link)
+            if self.pooled and not (self.fast_path and is_bounded(request.text)):
+                result = self._pooled(request, accept, cap_link)
+            else:
+                result = self._in_thread(request, accept, cap_link)
         finally:
             with self._lock:
                 self._in_slots -= 1
             self.slots.release()
+        if key is not None:
+            self.cache.put(key, result, len(result.body))  # type: ignore[union-attr]
+        return result
 
     def busy_slots(self) -> int:
         """Slots taken by queries running through this executor."""

@@ -12,6 +12,7 @@ from kgapp.errors import KgappError
 from kgapp.web import check, compare, export, health, metrics, pages, security, sparql
 from kgapp.web.context import release_served
 from kgapp.web.fairness import Fairness
+from kgapp.web.lean import LeanSparql
 from kgapp.web.serving import Served, Serving
 
 
@@ -47,6 +48,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(check.bp)
     app.register_blueprint(compare.bp)
     metrics.init_app(app)
+    if cfg.fast_path:
+        app.wsgi_app = LeanSparql(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

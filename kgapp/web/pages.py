@@ -11,6 +11,7 @@ from kgapp.formats import BY_EXTENSION, BY_NAME, GRAPH_FORMATS, RDF_FORMATS, bes
 from kgapp.namespaces import KG, VALIDATION_GRAPH
 from kgapp.read import catalog
 from kgapp.read.compare import preset_for, presets
+from kgapp.read.deadline import Deadline
 from kgapp.read.describe import (
     Description,
     code_notation,
@@ -51,12 +52,19 @@ def external(iri: str) -> bool:
 
 # -- entity pages -----------------------------------------------------------------------------------
 
+def page_store():
+    """The served store, bounded by the endpoint's time limit (kgapp.read.deadline)."""
+    return Deadline(get_store(), get_config().query_timeout)
+
+
 def entity(iri: str, ext: str | None, url_for_ext):
     fmt = negotiate(ext)
-    store = get_store()
+    store = page_store()
     links = alternates(url_for_ext)
     if fmt.kind == "html":
-        d = describe(store, iri)
+        number = request.args.get("incoming", "1")
+        d = describe(store, iri, int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1,
+                     get_config().page_size)
         notation = code_notation(store, iri) if valid_iri(iri) else None
         summary = summarise(store, d, notation) if notation else None
         if summary:
@@ -85,7 +93,7 @@ def diagrams(store, d: Description, code_title: str | None) -> list:
 
 @bp.route("/id/<path:rest>")
 def instance(rest: str):
-    base, store = get_config().base_iri, get_store()
+    base, store = get_config().base_iri, page_store()
     if exists(store, base + rest):
         path = page_url(base + rest)
         return entity(base + rest, None, lambda e: f"{path}.{e}")
@@ -100,7 +108,7 @@ def instance(rest: str):
 @bp.route("/resource.<ext>")
 def resource(ext: str | None = None):
     iri = request.args.get("iri", "").strip()
-    if not valid_iri(iri) or not exists(get_store(), iri):
+    if not valid_iri(iri) or not exists(page_store(), iri):
         return not_found("No IRI given, or the graph says nothing about it." if iri else "Give an IRI to look up.")
     if iri.startswith(get_config().base_iri) and ext is None and is_web_iri(iri):
         return redirect(page_url(iri), 303)  # one URL per instance: its /id/ path

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 from flask import current_app, request
+from werkzeug.wrappers import Request
 
+from kgapp.config import Config
 from kgapp.web.context import get_config
 
 LOOPBACK_NAMES = ("localhost",)
@@ -27,11 +29,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def trusted_host() -> str | None:
-    """The request's Host header when it may be written into absolute URLs: loopback or allow-listed."""
-    host = request.host  # host[:port], as the client sent it
+def trusted_host(host: str | None = None, allowed_hosts: str | None = None) -> str | None:
+    """The request's Host header (``host``, host[:port] as the client sent it) when it may be written into
+    absolute URLs: loopback or allow-listed."""
+    host = request.host if host is None else host
+    allowed = get_config().allowed_hosts if allowed_hosts is None else allowed_hosts
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if is_loopback(name) or name.strip("[]").lower() in split_list(get_config().allowed_hosts):
+    if is_loopback(name) or name.strip("[]").lower() in split_list(allowed):
         return host
     return None
 
@@ -43,10 +47,16 @@ def root_url() -> str:
     else the address the server is bound to (never a name a client made up: ``Host: evil.example``
     must not end up in the service description or VoID that caches and crawlers keep).
     """
-    public = get_config().public_url.strip()
+    return root_url_for(request, get_config(), current_app.config.get("KGAPP_BOUND"))
+
+
+def root_url_for(request: Request, config: Config, bound: str | None) -> str:
+    """``root_url`` for any werkzeug request (the lean /sparql path has no Flask request); ``bound`` is the
+    address `kgapp serve` listens on."""
+    public = config.public_url.strip()
     if public:
         return public.rstrip("/")
-    host = trusted_host() or current_app.config.get("KGAPP_BOUND")  # set by `kgapp serve` (kgapp.web.server)
+    host = trusted_host(request.host, config.allowed_hosts) or bound
     if host is None:
         environ = request.environ
         name, port = environ.get("SERVER_NAME", "localhost"), str(environ.get("SERVER_PORT", ""))

@@ -1,0 +1,107 @@
+"""GET /sparql?query=… without Flask's dispatch: the same checks, limits, headers, log line and metrics.
+
+A query by GET is what most clients send and what costs least to answer; Flask's request and app
+contexts, routing, hooks and Response object cost more than a bounded lookup itself. This WSGI
+middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter) with the same steps
+as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse, the executor (slots,
+time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut flag), one line on
+``kgapp.query`` and the same metrics. Everything else, refusals of other methods included, goes to Flask.
+Setting ``fast_path`` off leaves every request to Flask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from werkzeug.datastructures import MultiDict
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
+
+from kgapp.errors import KgappError
+from kgapp.sparql.executor import QueryTimeout
+from kgapp.sparql.request import check_urlencoded, parse_request
+from kgapp.sparql_text import query_form
+from kgapp.web.context import get_config, get_serving
+from kgapp.web.fairness import Fairness, Refused
+from kgapp.web.security import HEADERS
+from kgapp.web.sparql import PATH, ROW_CAP_ANCHOR, ROWS, TRUNCATED
+from kgapp.web.urls import root_url_for
+
+log = logging.getLogger("kgapp.query")
+CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", f"{TRUNCATED}, {ROWS}, Retry-After"),
+        ("Vary", "Accept")]
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class LeanSparql:
+    """Wraps ``app.wsgi_app``; answers GET /sparql?query=… itself and passes everything else on."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApp):
+        self.app, self.next = app, wsgi_app
+        self.config = get_config(app)
+        self.serving = get_serving(app)
+        self.fairness: Fairness = app.extensions["kgapp.fairness"]
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
+                or "query" not in environ.get("QUERY_STRING", ""):
+            return self.next(environ, start_response)
+        request = Request(environ)
+        if "query" not in request.args:
+            return self.next(environ, start_response)
+        started = time.perf_counter()
+        entry = {"form": "-", "id": "-"}
+        try:
+            who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
+            with self.fairness.admit(who):
+                status, headers, body = self._query(request, entry)
+        except KgappError as e:
+            metrics = self.app.extensions.get("kgapp.metrics")
+            if metrics is not None and isinstance(e, Refused):
+                metrics.refused.labels(limit=e.limit).inc()
+            if metrics is not None and isinstance(e, QueryTimeout):
+                metrics.timeouts.inc()
+            status, body = e.status, (e.message.rstrip("\n") + "\n").encode()
+            headers = [("Content-Type", "text/plain; charset=utf-8"), *e.headers.items()]
+        except Exception:  # noqa: BLE001 - as Flask would: logged, and a plain 500 without a traceback
+            log.exception("the endpoint failed")
+            status, body = 500, b"500 Internal Server Error: the server failed to answer this request.\n"
+            headers = [("Content-Type", "text/plain; charset=utf-8")]
+        self._log(request, entry, status, started, len(body))
+        names = {name.lower() for name, _ in headers}
+        headers += [(k, v) for k, v in HEADERS.items() if k.lower() not in names] + CORS
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
+        return [body]
+
+    def _query(self, request: Request, entry: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+        check_urlencoded(request.query_string)
+        base = root_url_for(request, self.config, self.app.config.get("KGAPP_BOUND")) + PATH
+        query = parse_request("GET", request.content_type, request.args, MultiDict(), b"",
+                              max_length=self.config.max_query_length, base_iri=base)
+        assert query is not None  # a GET with a query parameter always carries one
+        entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
+        served = self.serving.acquire()
+        try:
+            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR)
+        finally:
+            self.serving.release(served)
+        entry.update(rows=result.rows, truncated=result.truncated)
+        headers = [("Content-Type", result.content_type), (ROWS, str(result.rows))]
+        if result.truncated:
+            headers.append((TRUNCATED, "true"))
+        return 200, headers, result.body
+
+    def _log(self, request: Request, entry: dict, status: int, started: float, size: int) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        metrics = self.app.extensions.get("kgapp.metrics")
+        if metrics is not None:
+            metrics.requests.labels(route=PATH, status=str(status)).inc()
+            metrics.query(entry["form"], ms / 1000, status, bool(entry.get("truncated")))
+        log.info("method=%s form=%s status=%d ms=%.1f rows=%s truncated=%s bytes=%s query=%s", request.method,
+                 entry["form"], status, ms, entry.get("rows", "-"), str(entry.get("truncated", False)).lower(),
+                 size, entry["id"])

@@ -1,0 +1,152 @@
+"""The endpoint's fast paths: bounded queries answered in-process and the per-build result cache give the
+same answers as the worker path, and the time limit, the row cap and fairness still hold."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kgapp.sparql.bounded import is_bounded
+from kgapp.web.lean import LeanSparql
+
+P = ("PREFIX kg: <https://w3id.org/kgapp/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+     "PREFIX cpt: <https://w3id.org/kgapp/id/code/cpt/> ")
+LOOKUP = P + 'SELECT ?c ?label WHERE { ?c skos:notation "64868" ; skos:prefLabel ?label }'
+BOUNDED = [
+    LOOKUP,
+    P + "SELECT * WHERE { cpt:64612 ?p ?o }",
+    P + "SELECT ?c WHERE { ?c a kg:ProcedureCode ; kg:targetNerve ?n } LIMIT 3",
+    P + 'ASK { ?c skos:notation "64600" }',
+    P + "CONSTRUCT { cpt:64868 ?p ?o } WHERE { cpt:64868 ?p ?o }",
+    P + "CONSTRUCT WHERE { cpt:64866 kg:donorNerve ?n }",
+    P + 'SELECT ?c { ?c skos:prefLabel "no such label"@en }',
+]
+UNBOUNDED = [
+    "SELECT * WHERE { ?s ?p ?o }",
+    P + "SELECT ?c WHERE { ?c kg:targetNerve ?n . ?d kg:targetNerve ?n }",  # two subjects: a join of joins
+    P + "SELECT ?c WHERE { ?c kg:targetNerve ?n }",  # no anchor
+    P + 'SELECT ?c WHERE { ?c ?p "64868" }',  # a variable predicate on a variable subject
+    P + 'SELECT ?c WHERE { ?c skos:notation "64868" FILTER(true) }',
+    P + 'SELECT ?c WHERE { ?c skos:notation "64868" OPTIONAL { ?c ?p ?o } }',
+    P + 'SELECT ?c WHERE { ?c skos:broader* cpt:64868 }',
+    P + 'SELECT DISTINCT ?c WHERE { ?c skos:notation "64868" }',
+    P + 'SELECT ?c WHERE { ?c skos:notation "64868" } ORDER BY ?c',
+    P + 'SELECT (COUNT(*) AS ?n) WHERE { ?c skos:notation "64868" }',
+    P + 'SELECT ?c WHERE { GRAPH ?g { ?c skos:notation "64868" } }',
+    P + 'SELECT ?c WHERE { ?c skos:notation "64868" } OFFSET 1000000',
+    P + 'SELECT ?c WHERE { ?c skos:notation _:b }',
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "not a query { ?c <x:p> 1 }",
+]
+FORMATS = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+           "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json"]
+
+
+@pytest.mark.parametrize("query", BOUNDED)
+def test_bounded_queries_are_recognised(query):
+    assert is_bounded(query)
+
+
+@pytest.mark.parametrize("query", UNBOUNDED)
+def test_anything_else_goes_to_a_worker(query):
+    assert not is_bounded(query)
+
+
+@pytest.fixture()
+def fast_and_slow(make_app):
+    return (make_app(fast_path=True, result_cache=False).test_client(),
+            make_app(fast_path=False, result_cache=False).test_client())
+
+
+@pytest.mark.parametrize("accept", FORMATS)
+@pytest.mark.parametrize("query", BOUNDED)
+def test_the_fast_path_answers_as_the_worker_path_does(fast_and_slow, query, accept):
+    fast, slow = fast_and_slow
+    a, b = (c.get("/sparql", query_string={"query": query}, headers={"Accept": accept}) for c in (fast, slow))
+    assert (a.status_code, a.headers["Content-Type"], a.headers.get("X-KGApp-Rows")) == \
+        (b.status_code, b.headers["Content-Type"], b.headers.get("X-KGApp-Rows"))
+    assert a.data == b.data
+
+
+def test_bounded_queries_do_not_start_a_worker(make_app):
+    app = make_app(fast_path=True, result_cache=False)
+    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
+    for query in BOUNDED:
+        assert client.get("/sparql", query_string={"query": query}).status_code == 200
+    assert executor.worker_pids() == []
+    assert client.get("/sparql", query_string={"query": UNBOUNDED[0] + " LIMIT 1"}).status_code == 200
+    assert len(executor.worker_pids()) == 1
+
+
+def test_the_row_cap_applies_on_the_fast_path(make_app):
+    client = make_app(fast_path=True, result_cache=False, max_rows=2).test_client()
+    r = client.get("/sparql", query_string={"query": P + "SELECT * WHERE { cpt:64612 ?p ?o }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.headers["X-KGApp-Truncated"] == "true" and r.headers["X-KGApp-Rows"] == "2"
+    assert len(json.loads(r.data)["results"]["bindings"]) == 2
+    r = client.get("/sparql", query_string={"query": P + "CONSTRUCT WHERE { cpt:64612 ?p ?o }"},
+                   headers={"Accept": "application/n-triples"})
+    assert r.headers["X-KGApp-Truncated"] == "true" and r.headers["X-KGApp-Rows"] == "2"
+
+
+def test_a_runaway_query_is_still_stopped_with_both_fast_paths_on(make_app):
+    client = make_app(fast_path=True, result_cache=True, query_timeout=1).test_client()
+    for _ in range(2):  # a stopped query is never cached
+        r = client.get("/sparql", query_string={"query": UNBOUNDED[-2]})
+        assert r.status_code == 503 and "longer than the 1 s" in r.get_data(as_text=True)
+
+
+def test_the_cache_gives_the_same_bytes_and_is_per_request_shape(make_app):
+    app = make_app(result_cache=True)
+    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
+    first = client.get("/sparql", query_string={"query": LOOKUP})
+    again = client.get("/sparql", query_string={"query": LOOKUP})
+    assert first.data == again.data and executor.cache.hits == 1
+    xml = client.get("/sparql", query_string={"query": LOOKUP}, headers={"Accept": "application/sparql-results+xml"})
+    assert xml.data.startswith(b"<?xml") and executor.cache.hits == 1  # another format: another entry
+    capped = make_app(result_cache=True, max_rows=0).test_client().get("/sparql", query_string={"query": LOOKUP})
+    assert capped.headers["X-KGApp-Truncated"] == "true"
+
+
+def test_the_cache_can_be_turned_off(make_app):
+    assert make_app(result_cache=False).extensions["kgapp.serving"].current.executor.cache is None
+
+
+def test_a_cached_answer_still_counts_for_fairness(make_app):
+    client = make_app(result_cache=True, rate_limit=0.1, rate_burst=2).test_client()
+    statuses = [client.get("/sparql", query_string={"query": LOOKUP}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+SHAPES = [  # (query string, Accept): answers and refusals the lean GET path gives instead of Flask's
+    ({"query": LOOKUP}, "application/sparql-results+json"),
+    ({"query": LOOKUP, "format": "csv"}, None),
+    ({"query": LOOKUP, "format": "turtle"}, None),  # 406
+    ({"query": "SELECT ?x WHERE { ?x"}, None),  # 400
+    ({"query": "INSERT DATA { <x:a> <x:b> <x:c> }"}, None),  # 403
+    ({"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"}, None),  # 400
+    ({"query": ""}, None),
+    ({"query": [LOOKUP, LOOKUP]}, None),
+    ({"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": "not an iri"}, None),
+    ({"query": "SELECT ?s WHERE { <rel> ?p ?s }"}, "text/csv"),  # the base IRI: the endpoint's URL
+]
+
+
+@pytest.mark.parametrize("args, accept", SHAPES)
+def test_the_lean_get_path_answers_as_flask_does(fast_and_slow, args, accept):
+    fast, slow = fast_and_slow
+    a, b = (c.get("/sparql", query_string=args, headers={"Accept": accept} if accept else {}) for c in (fast, slow))
+    assert a.status_code == b.status_code and a.data == b.data
+    assert sorted((k, v) for k, v in a.headers.items() if k != "Date") == \
+        sorted((k, v) for k, v in b.headers.items() if k != "Date")
+
+
+def test_the_lean_path_is_taken_only_with_the_fast_path_on(make_app):
+    assert isinstance(make_app(fast_path=True).wsgi_app, LeanSparql)
+    assert not isinstance(make_app(fast_path=False).wsgi_app, LeanSparql)
+
+
+def test_a_too_long_query_is_413_on_the_lean_path(make_app):
+    r = make_app(max_query_length=10).test_client().get("/sparql", query_string={"query": LOOKUP})
+    assert r.status_code == 413 and r.headers["Access-Control-Allow-Origin"] == "*"
