@@ -3,7 +3,11 @@ and /sparql latency through kgapp vs. Virtuoso directly (the overhead ratio kgap
 
 Run by hand (needs virtuoso-t and isql-vt from Debian's virtuoso-opensource):
 
-    python benchmarks/remote_store.py [--codes 10000] [--requests 300]
+    python benchmarks/remote_store.py [--codes 10000] [--requests 300] [--skip-portable]
+
+Builds go through the portable SPARQL Update path and through the bulk path (KGAPP_REMOTE_BULK_DIR /
+KGAPP_REMOTE_ISQL: Virtuoso's loader on files kgapp writes); `--skip-portable` leaves out the two slow
+portable builds, `--requests 0` the latency comparison.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from virtuoso import PASSWORD, USER, Virtuoso  # noqa: E402
 
 from kgapp.build.synth import code_notation  # noqa: E402
 from kgapp.store import open_store  # noqa: E402
-from kgapp.store.remote.store import UNION_GRAPH  # noqa: E402
+from kgapp.store.remote.bulk import BulkLoader  # noqa: E402
+from kgapp.store.remote.client import SparqlClient  # noqa: E402
+from kgapp.store.remote.store import RESERVED, UNION_GRAPH  # noqa: E402
+from kgapp.store.spec import parse_store  # noqa: E402
 
 LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"%s\" ; "
           "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label }")
@@ -54,6 +61,18 @@ def bulk_load(server: Virtuoso, embedded_root: Path, folder: Path) -> tuple[floa
     return time.perf_counter() - started, len(quads)
 
 
+def load_step(server: Virtuoso, embedded_root: Path, spec: str) -> float:
+    """kgapp's bulk load step alone (write the files, ld_add + rdf_loader_run + checkpoint) on the same quads."""
+    store = open_store(embedded_root)
+    sources = store.named_graphs() + [UNION_GRAPH]
+    staging = {g: f"{RESERVED}staging/bench/{i}" for i, g in enumerate(sources)}
+    started = time.perf_counter()
+    BulkLoader(server.folder, ("isql-vt", str(server.sql_port))).load(store._store, staging)
+    elapsed = time.perf_counter() - started
+    SparqlClient(parse_store(spec), 600).update(" ;\n".join(f"DROP SILENT GRAPH <{s}>" for s in staging.values()))
+    return elapsed
+
+
 def latencies(url: str, params: list[tuple[str, str]], notations: list[str]) -> list[float]:
     out = []
     for n in notations:
@@ -75,6 +94,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes", type=int, default=10000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--skip-portable", action="store_true", help="no builds through SPARQL Update")
+    parser.add_argument("--load-only", action="store_true", help="no remote builds: the load step vs the loader")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kgapp-bench-") as tmp:
         tmp = Path(tmp)
@@ -82,17 +103,34 @@ def main() -> None:
         env = {**os.environ, "KGAPP_STORE_USER": USER, "KGAPP_STORE_PASSWORD": PASSWORD, "XDG_DATA_HOME": str(tmp)}
         with Virtuoso(tmp / "virtuoso", buffers=340_000) as server:
             spec = f"sparql:{server.url}/sparql,{server.auth_url}"
-            first = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)
-            again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)  # reasoning cached
+            bulk_env = {**env, "KGAPP_REMOTE_BULK_DIR": str(server.folder), "KGAPP_REMOTE_ISQL": str(server.sql_port)}
+            os.environ.update(KGAPP_STORE_USER=USER, KGAPP_STORE_PASSWORD=PASSWORD)  # for load_step's isql
+            if not (args.skip_portable or args.load_only):
+                first = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)
+                again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)  # reasoning cached
+                print(f"kgapp build --store sparql: (portable SPARQL Update) first {first:.1f} s, "
+                      f"rebuild with cached reasoning {again:.1f} s")
+            bulk_first = bulk_again = 0.0
+            if not args.load_only:
+                bulk_first = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
+                bulk_again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
+            if not args.load_only:
+                print(f"kgapp build --store sparql: (bulk path) first {bulk_first:.1f} s, "
+                      f"rebuild with cached reasoning {bulk_again:.1f} s")
             embedded = tmp / "embedded"
             local = kgapp("build", "--data", str(tmp / "data"), "--store", str(embedded), env=env)
             manifest = open_store(embedded).manifest
             quads = sum(manifest["graphs"].values()) + manifest["triples"]
-            print(f"triples (distinct) {manifest['triples']}, quads uploaded (named graphs + union) {quads}")
-            print(f"kgapp build --store sparql: first {first:.1f} s, rebuild with cached reasoning {again:.1f} s; "
+            print(f"triples (distinct) {manifest['triples']}, quads loaded (named graphs + union) {quads}; "
                   f"embedded build {local:.1f} s")
+            step = load_step(server, embedded, spec)
             bulk, n = bulk_load(server, embedded, server.folder)  # the only folder its DirsAllowed names
             print(f"Virtuoso bulk loader (ld_dir/rdf_loader_run + checkpoint): {n} quads in {bulk:.1f} s")
+            print(f"kgapp's bulk load step (files + loader + checkpoint) {step:.1f} s: {step / bulk:.2f}x the loader")
+            if not args.load_only:
+                print(f"whole rebuild (fill, stats, load, verify, swap) {bulk_again:.1f} s: {bulk_again / bulk:.2f}x")
+            if not args.requests:
+                return
 
             from waitress.server import create_server
 

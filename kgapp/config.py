@@ -56,6 +56,10 @@ class Config:
     allowed_hosts: str = ""
     # /metrics in Prometheus text format.
     metrics: bool = True
+    # Remote builds into a Virtuoso on this host (kgapp.store.remote.bulk): a folder its DirsAllowed lists
+    # and its SQL port or isql command; empty: the portable SPARQL Update upload. Read from the environment.
+    remote_bulk_dir: str = ""
+    remote_isql: str = ""
     testing: bool = False
 
     @classmethod

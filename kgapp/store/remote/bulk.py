@@ -1,0 +1,104 @@
+"""Opt-in bulk path into a Virtuoso on the same host: one N-Triples file per staging graph, loaded by its bulk loader through isql.
+
+Set ``KGAPP_REMOTE_BULK_DIR`` to a folder the server's ``DirsAllowed`` lists (it reads the files by
+that path, so the folder must be the same on both sides) and ``KGAPP_REMOTE_ISQL`` to the server's
+SQL port (``1111``, ``host:1111``) or a full isql command (``isql-vt 1111``). The user and password
+are ``KGAPP_STORE_USER`` / ``KGAPP_STORE_PASSWORD``. Each graph goes into its own file, loaded into
+the same staging graph IRI the SPARQL Update path fills (``DB.DBA.ld_add`` + ``rdf_loader_run``
++ ``checkpoint``); one file per graph keeps its blank nodes together. The script goes to isql on
+stdin (no shell), every SQL string is quoted, and the files are removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError
+from kgapp.store.remote.store import UNION_GRAPH
+from kgapp.store.spec import PASSWORD_ENV, USER_ENV
+
+DIR_ENV = "KGAPP_REMOTE_BULK_DIR"
+ISQL_ENV = "KGAPP_REMOTE_ISQL"
+ISQL = "isql-vt"  # Debian's name; elsewhere it is `isql` (set KGAPP_REMOTE_ISQL to the command)
+LOAD_TIMEOUT = 3600.0  # seconds for the whole isql run (load and checkpoint)
+ERROR_MARK = "kgapp-load-error: "
+_SQL_PORT = re.compile(r"^(?:[A-Za-z0-9.\-]+:)?[0-9]+$")
+
+
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal; refuses what isql would read as something else."""
+    if any(c in text for c in "\0\n\r$;"):
+        raise RemoteStoreError(f"kgapp will not pass {text!r} to isql (newline, $ or ; in a path or IRI)")
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class BulkLoader:
+    """Where the files go and the isql command (without credentials) that reaches the server's SQL port."""
+
+    folder: Path
+    command: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, folder: str | os.PathLike[str] | None, isql: str | None) -> BulkLoader | None:
+        """The loader the two settings describe, or None (the portable SPARQL Update path) when the folder is unset."""
+        if not folder:
+            return None
+        if not isql:
+            raise RemoteStoreError(f"{DIR_ENV} is set but {ISQL_ENV} is not: kgapp needs Virtuoso's SQL port")
+        command = (ISQL, isql.strip()) if _SQL_PORT.match(isql.strip()) else tuple(shlex.split(isql))
+        return cls(Path(folder).resolve(), command)
+
+    @classmethod
+    def from_env(cls) -> BulkLoader | None:
+        return cls.from_settings(os.environ.get(DIR_ENV), os.environ.get(ISQL_ENV))
+
+    def load(self, store: ox.Store, staging: dict[str, str]) -> None:
+        """Write each graph of ``store`` (the union: its default graph) to a file and bulk-load it into its staging graph."""
+        if not self.folder.is_dir():
+            raise RemoteStoreError(f"{DIR_ENV} names {self.folder}, which is not a folder")
+        prefix = f"kgapp-{uuid.uuid4().hex[:12]}-"
+        files: dict[Path, str] = {}
+        try:
+            for i, (source, target) in enumerate(staging.items()):
+                path = self.folder / f"{prefix}{i}.nt"
+                files[path] = target
+                self._write(path, store, ox.DefaultGraph() if source == UNION_GRAPH else ox.NamedNode(source))
+            self._run(files)
+        finally:
+            for path in files:
+                path.unlink(missing_ok=True)
+
+    def _write(self, path: Path, store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> None:
+        ox.serialize((q.triple for q in store.quads_for_pattern(None, None, None, graph)), str(path),
+                     ox.RdfFormat.N_TRIPLES)
+
+    def _run(self, files: dict[Path, str]) -> None:
+        names = ", ".join(sql_string(str(p)) for p in files)
+        script = "".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in files.items())
+        script += ("rdf_loader_run();\ncheckpoint;\n"
+                   f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
+                   f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
+                   f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n")
+        user, password = os.environ.get(USER_ENV) or "dba", os.environ.get(PASSWORD_ENV, "")
+        try:
+            done = subprocess.run([*self.command, user, password], input=script, text=True, capture_output=True,
+                                  timeout=LOAD_TIMEOUT, check=False)
+        except FileNotFoundError:
+            raise RemoteStoreError(f"cannot run {self.command[0]!r} ({ISQL_ENV}); install Virtuoso's isql") from None
+        except subprocess.TimeoutExpired:
+            raise RemoteStoreError(f"the bulk load did not finish within {LOAD_TIMEOUT:g} s") from None
+        out = done.stdout + done.stderr
+        errors = [line.strip() for line in out.splitlines() if ERROR_MARK in line or "*** Error" in line]
+        if done.returncode != 0 or errors:
+            detail = "; ".join(errors[:3]) or out.strip()[-500:]
+            detail = detail.replace(password, "…") if password else detail
+            raise RemoteQueryError(f"Virtuoso's bulk loader failed (isql exit {done.returncode}): {detail}")

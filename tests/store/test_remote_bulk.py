@@ -1,0 +1,150 @@
+"""The bulk path (Virtuoso's loader on files) gives the same build as the SPARQL Update path: answers, counts, exports, failures."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from rdflib import BNode, Graph
+from rdflib.compare import isomorphic
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.queries import load_queries
+from kgapp.store import open_store
+from kgapp.store.remote import build as remote_build
+from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
+from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
+from kgapp.store.remote.store import PENDING_GRAPH, RESERVED
+from kgapp.web import close_app, create_app
+
+
+def rows(store, text: str) -> list[tuple]:
+    result = store.query(text)
+    out = []
+    for row in result:
+        cells = []
+        for var in result.variables:
+            term = row[var]
+            value = None if term is None else str(term)
+            if var.value == "payerNames":  # GROUP_CONCAT: a set, in whatever order the engine joins
+                value = tuple(sorted(term.value.split(", "))) if term is not None and term.value else ()
+            cells.append((var.value, value))
+        out.append(tuple(cells))
+    return sorted(out, key=repr)
+
+
+@pytest.fixture(scope="module")
+def bulk_spec(remote_store_spec, virtuoso):
+    """The session's Virtuoso, rebuilt through the bulk path (its own folder is in DirsAllowed); the setting stays on."""
+    saved = {k: os.environ.get(k) for k in (DIR_ENV, ISQL_ENV)}
+    os.environ.update({DIR_ENV: str(virtuoso.folder), ISQL_ENV: str(virtuoso.sql_port)})
+    build(Config.from_mapping({"store": remote_store_spec}))
+    yield remote_store_spec
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture()
+def server(bulk_spec) -> SparqlClient:
+    return SparqlClient(Config.from_mapping({"store": bulk_spec}).store, 30)
+
+
+def staging_left(server: SparqlClient) -> list[str]:
+    graphs = {r["g"].value for r in server.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], False)}
+    return [g for g in graphs if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
+
+
+def loader_files(virtuoso) -> list[str]:
+    return [p.name for p in virtuoso.folder.iterdir() if p.name.startswith("kgapp-")]
+
+
+def test_the_settings_choose_the_path():
+    assert BulkLoader.from_settings("", "1111") is None  # no folder: the portable path
+    assert BulkLoader.from_settings("/srv/x", "1111").command == (ISQL, "1111")
+    assert BulkLoader.from_settings("/srv/x", "db.local:1111").command == (ISQL, "db.local:1111")
+    assert BulkLoader.from_settings("/srv/x", "/opt/virtuoso/bin/isql 1112").command == ("/opt/virtuoso/bin/isql", "1112")
+    with pytest.raises(RemoteStoreError, match=ISQL_ENV):
+        BulkLoader.from_settings("/srv/x", "")
+    assert Config.from_mapping({"remote_bulk_dir": "/srv/x"}).remote_bulk_dir == "/srv/x"
+
+
+def test_sql_strings_are_quoted_and_unsafe_ones_refused():
+    assert sql_string("/srv/it's") == "'/srv/it''s'"
+    assert sql_string("a\\b") == "'a\\\\b'"
+    for bad in ("/srv/x;drop", "/srv/$U{x}", "/srv/a\nb"):
+        with pytest.raises(RemoteStoreError):
+            sql_string(bad)
+
+
+@pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.slug)
+def test_competency_questions_give_identical_answers(query, store, bulk_spec):
+    assert rows(open_store(bulk_spec), query.text) == rows(store, query.text)
+
+
+def test_same_graphs_counts_and_no_leftovers(store, bulk_spec, server, virtuoso):
+    remote = open_store(bulk_spec)
+    assert remote.named_graphs() == store.named_graphs() and remote.triple_count == store.triple_count
+    q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    assert rows(remote, q) == rows(store, q)
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+    listed = virtuoso.isql("SELECT concat('listed:', cast(COUNT(*) AS VARCHAR)) FROM DB.DBA.load_list "
+                           "WHERE ll_file LIKE '%kgapp-%';\n")
+    assert "listed:0" in listed
+
+
+def test_export_is_isomorphic_blank_nodes_included(store_path, bulk_spec):
+    graphs = []
+    for spec in (store_path, bulk_spec):
+        app = create_app({"store": spec, "testing": True})
+        graphs.append(Graph().parse(data=app.test_client().get("/export.nt").get_data(), format="nt"))
+        close_app(app)
+    assert any(isinstance(s, BNode) for s in graphs[0].subjects())  # the SHACL report, among others
+    assert len(graphs[0]) > 1000 and isomorphic(graphs[0], graphs[1])
+
+
+def test_failed_verification_keeps_the_previous_build(bulk_spec, server, virtuoso, monkeypatch):
+    before = open_store(bulk_spec).manifest["build"]
+
+    def broken(client, staging, expected):
+        raise RemoteQueryError("injected: the server lost data")
+    monkeypatch.setattr(remote_build, "_verify", broken)
+    with pytest.raises(RemoteQueryError, match="injected"):
+        build(Config.from_mapping({"store": bulk_spec}))
+    assert open_store(bulk_spec).manifest["build"] == before
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
+@pytest.mark.parametrize("broken", ["a file the loader cannot parse", "no SQL server"])
+def test_a_failing_loader_keeps_the_previous_build(bulk_spec, server, virtuoso, monkeypatch, broken):
+    from ports import free_port
+
+    before = open_store(bulk_spec).manifest["build"]
+    if broken == "no SQL server":
+        monkeypatch.setenv(ISQL_ENV, str(free_port()))
+    else:
+        monkeypatch.setattr(BulkLoader, "_write", lambda self, path, store, graph: path.write_text("<urn:s> <urn:p> .\n"))
+    with pytest.raises(RemoteQueryError, match="bulk loader failed") as failure:
+        build(Config.from_mapping({"store": bulk_spec}))
+    assert os.environ["KGAPP_STORE_PASSWORD"] not in str(failure.value).replace("loader", "")
+    after = open_store(bulk_spec)
+    assert after.manifest["build"] == before
+    assert rows(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
+def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch):
+    def killed(self, store, staging):
+        server.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
+        raise KeyboardInterrupt  # the process dies mid-load: no chance to clean up
+    monkeypatch.setattr(BulkLoader, "load", killed)
+    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
+    with pytest.raises(KeyboardInterrupt):
+        build(Config.from_mapping({"store": bulk_spec}))
+    assert staging_left(server)
+    monkeypatch.undo()
+    build(Config.from_mapping({"store": bulk_spec}))
+    assert staging_left(server) == []
