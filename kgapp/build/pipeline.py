@@ -30,6 +30,7 @@ from kgapp.sources import (
     shape_sources,
 )
 from kgapp.store.remote.build import write_remote_build
+from kgapp.store.remote.bulk import BulkLoader
 from kgapp.store.spec import RemoteSpec
 from kgapp.store.writer import write_build
 
@@ -176,8 +177,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     graphs = [(str(INFERRED_GRAPH), inferred), (str(VALIDATION_GRAPH), report.graph)]
     with _build_lock(root):
         if remote:
+            bulk = BulkLoader.from_settings(config.remote_bulk_dir, config.remote_isql)  # None: SPARQL Update
             total = write_remote_build(config.store, sources, graphs, manifest(report, inferred), config.base_iri,
-                                       say)["triples"]
+                                       say, bulk)["triples"]
             folder: Path | RemoteSpec = config.store
         else:
             folder = write_build(root, sources, graphs, manifest(report, inferred), config.base_iri)
