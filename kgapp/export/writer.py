@@ -97,7 +97,9 @@ def rights_header(f: Format) -> bytes:
 
 
 def _serialise(store, f: Format, output, inferred: bool) -> None:
-    output.write(rights_header(f))  # exports carry whose content is whose, as VoID and the pages do
+    # Exports carry whose content is whose, as VoID and the pages do. The header goes out with the first
+    # byte of data, so a store that fails before answering still fails before anything is sent.
+    output = _Prefixed(output, rights_header(f))
     graphs = exported_graphs(store, inferred)
     if not graphs:
         return
@@ -118,6 +120,26 @@ def _serialise(store, f: Format, output, inferred: bool) -> None:
         return
     items = _quads(store, graphs) if f.kind == "dataset" else _union_triples(store, inferred)
     serialize_rdf(items, f, output, prefixes)
+
+
+class _Prefixed(io.RawIOBase):
+    """Writes ``prefix`` just before the first data written through it."""
+
+    def __init__(self, output, prefix: bytes):
+        self.output, self.prefix = output, prefix
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if self.prefix:
+            self.output.write(self.prefix)
+            self.prefix = b""
+        self.output.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.output.flush()
 
 
 class _NamedLines(io.RawIOBase):
