@@ -58,6 +58,9 @@ class Store(Protocol):
     @property
     def triple_count(self) -> int: ...
 
+    def close(self) -> None:
+        """Release what the store holds open (files, connections); later reads raise StoreUnavailable."""
+
 
 def memoised(store: Store, key: str, compute: Callable[[], T]) -> T:
     """``compute()`` once per opened store (builds never change, so neither does the value)."""

@@ -42,10 +42,20 @@ class EmbeddedStore:
             raise StoreUnavailable(f"no complete build at {self.root} (run `kgapp build`)")
         self.folder: Path | None = folder
         self.manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        self._store = ox.Store.read_only(str(folder / "oxigraph"))
+        self._open: ox.Store | None = ox.Store.read_only(str(folder / "oxigraph"))
         index = folder / SEARCH_INDEX
         self.search_index: Path | None = index if index.is_file() else None  # older builds have none
         self.memo: dict[str, Any] = {}
+
+    @property
+    def _store(self) -> ox.Store:
+        if self._open is None:
+            raise StoreUnavailable(f"the build {self.folder} was closed")
+        return self._open
+
+    def close(self) -> None:
+        """Release RocksDB's files now rather than whenever the garbage collector gets here."""
+        self._open = None
 
     @classmethod
     def open_build(cls, folder: Path) -> EmbeddedStore:

@@ -44,6 +44,7 @@ class Served:
 
     def close(self) -> None:
         self.executor.close()
+        self.store.close()  # RocksDB's files now, not at the next garbage collection
         if self.lease is not None:
             self.lease.release()
 

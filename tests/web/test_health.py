@@ -16,10 +16,14 @@ def test_readyz_names_the_open_build(client, store):
 
 
 def test_readyz_is_503_without_a_store(app):
-    app.extensions["kgapp.serving"].current.store = None
-    r = app.test_client().get("/readyz")
-    assert r.status_code == 503 and r.get_json()["status"] == "unavailable"
-    assert app.test_client().get("/healthz").status_code == 200  # up, just not ready
+    served = app.extensions["kgapp.serving"].current
+    real, served.store = served.store, None
+    try:
+        r = app.test_client().get("/readyz")
+        assert r.status_code == 503 and r.get_json()["status"] == "unavailable"
+        assert app.test_client().get("/healthz").status_code == 200  # up, just not ready
+    finally:
+        served.store = real  # closed with the app
 
 
 def test_readyz_is_503_when_the_store_fails(app):
@@ -27,6 +31,10 @@ def test_readyz_is_503_when_the_store_fails(app):
         def query(self, text, **kwargs):
             raise OSError("IO error: the store files are gone")
 
-    app.extensions["kgapp.serving"].current.store = Broken()
-    r = app.test_client().get("/readyz")
-    assert r.status_code == 503 and "files are gone" in r.get_json()["reason"]
+    served = app.extensions["kgapp.serving"].current
+    real, served.store = served.store, Broken()
+    try:
+        r = app.test_client().get("/readyz")
+        assert r.status_code == 503 and "files are gone" in r.get_json()["reason"]
+    finally:
+        served.store = real  # closed with the app

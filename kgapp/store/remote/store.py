@@ -114,6 +114,9 @@ class RemoteStore:
         items = self._graph_triples(graph) if graph else self.quads()
         ox.serialize(items, output, fmt, **kwargs)
 
+    def close(self) -> None:
+        """Nothing is held open between requests (each query is its own HTTP request)."""
+
     @property
     def triple_count(self) -> int:
         return int(self.manifest.get("triples", 0))
