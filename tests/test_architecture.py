@@ -111,3 +111,12 @@ def test_the_layering_test_can_fail(tmp_path):
     assert ("kgapp.web.app", 1) in found and ("kgapp.read.search", 4) in found
     assert imports(bad, top_level_only=True) == [("kgapp.web.app", 1)]
     assert layer("kgapp.web.app") > layer("kgapp.store.embedded")
+
+
+def test_every_test_folder_is_collected(pytestconfig):
+    """pytest skips folders named like its norecursedirs (by default "build"): none of ours may be."""
+    from fnmatch import fnmatch
+
+    folders = {p.parent.name for p in (REPO / "tests").rglob("test_*.py")}
+    patterns = pytestconfig.getini("norecursedirs")
+    assert [f for f in sorted(folders) if any(fnmatch(f, pat) for pat in patterns)] == []
