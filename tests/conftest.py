@@ -161,21 +161,16 @@ def virtuoso(tmp_path_factory):
 @pytest.fixture(scope="session")
 def remote_store_spec(virtuoso, tmp_path_factory) -> str:
     """The shipped data built into the session's Virtuoso; its store setting (credentials in the environment)."""
-    import os
 
     from virtuoso import PASSWORD, USER
 
-    saved = {k: os.environ.get(k) for k in ("KGAPP_STORE_USER", "KGAPP_STORE_PASSWORD", "XDG_DATA_HOME")}
-    os.environ.update(KGAPP_STORE_USER=USER, KGAPP_STORE_PASSWORD=PASSWORD,
-                      XDG_DATA_HOME=str(tmp_path_factory.mktemp("xdg")))  # the remote build's local cache
-    spec = f"sparql:{virtuoso.auth_url}"
-    build(Config.from_mapping({"store": spec}))
-    yield spec
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KGAPP_STORE_USER", USER)
+        env.setenv("KGAPP_STORE_PASSWORD", PASSWORD)
+        env.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg")))  # the remote build's local cache
+        spec = f"sparql:{virtuoso.auth_url}"
+        build(Config.from_mapping({"store": spec}))
+        yield spec
 
 
 @pytest.fixture(scope="session", params=["oxigraph", "virtuoso"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,3 +34,15 @@ def wait_ready(port: int, within: float) -> dict:
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"not ready within {within} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started by ``serve`` as Ctrl+C would, killing it if it does not end in 10 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+    if process.stderr is not None:
+        process.stderr.close()

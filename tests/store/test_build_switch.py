@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
 import threading
 import time
 import urllib.error
@@ -15,7 +14,7 @@ import urllib.request
 from collections import Counter
 
 from ports import free_port
-from processes import EXTRA, serve, wait_ready
+from processes import EXTRA, serve, stop_server, wait_ready
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -113,10 +112,4 @@ def test_kgapp_serve_follows_four_builds_without_losing_a_query(store_copy, tmp_
         assert statuses and set(statuses) == {200}, statuses
     finally:
         stop.set()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        process.stderr.close()
+        stop_server(process)

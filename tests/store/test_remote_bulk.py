@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from answers import answer
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 
@@ -19,33 +20,14 @@ from kgapp.store.remote.store import PENDING_GRAPH, RESERVED
 from kgapp.web import close_app, create_app
 
 
-def rows(store, text: str) -> list[tuple]:
-    result = store.query(text)
-    out = []
-    for row in result:
-        cells = []
-        for var in result.variables:
-            term = row[var]
-            value = None if term is None else str(term)
-            if var.value == "payerNames":  # GROUP_CONCAT: a set, in whatever order the engine joins
-                value = tuple(sorted(term.value.split(", "))) if term is not None and term.value else ()
-            cells.append((var.value, value))
-        out.append(tuple(cells))
-    return sorted(out, key=repr)
-
-
 @pytest.fixture(scope="module")
 def bulk_spec(remote_store_spec, virtuoso):
     """The session's Virtuoso, rebuilt through the bulk path (its own folder is in DirsAllowed); the setting stays on."""
-    saved = {k: os.environ.get(k) for k in (DIR_ENV, ISQL_ENV)}
-    os.environ.update({DIR_ENV: str(virtuoso.folder), ISQL_ENV: str(virtuoso.sql_port)})
-    build(Config.from_mapping({"store": remote_store_spec}))
-    yield remote_store_spec
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(DIR_ENV, str(virtuoso.folder))
+        env.setenv(ISQL_ENV, str(virtuoso.sql_port))
+        build(Config.from_mapping({"store": remote_store_spec}))
+        yield remote_store_spec
 
 
 @pytest.fixture()
@@ -82,14 +64,14 @@ def test_sql_strings_are_quoted_and_unsafe_ones_refused():
 
 @pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.slug)
 def test_competency_questions_give_identical_answers(query, store, bulk_spec):
-    assert rows(open_store(bulk_spec), query.text) == rows(store, query.text)
+    assert answer(open_store(bulk_spec), query.text) == answer(store, query.text)
 
 
 def test_same_graphs_counts_and_no_leftovers(store, bulk_spec, server, virtuoso):
     remote = open_store(bulk_spec)
     assert remote.named_graphs() == store.named_graphs() and remote.triple_count == store.triple_count
     q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    assert rows(remote, q) == rows(store, q)
+    assert answer(remote, q) == answer(store, q)
     assert staging_left(server) == [] and loader_files(virtuoso) == []
     listed = virtuoso.isql("SELECT concat('listed:', cast(COUNT(*) AS VARCHAR)) FROM DB.DBA.load_list "
                            "WHERE ll_file LIKE '%kgapp-%';\n")
@@ -132,7 +114,7 @@ def test_a_failing_loader_keeps_the_previous_build(bulk_spec, server, virtuoso, 
     assert os.environ["KGAPP_STORE_PASSWORD"] not in str(failure.value).replace("loader", "")
     after = open_store(bulk_spec)
     assert after.manifest["build"] == before
-    assert rows(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
+    assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 
 

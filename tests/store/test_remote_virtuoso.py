@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from answers import answer
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -24,22 +25,6 @@ from kgapp.web import close_app, create_app
 
 FOREIGN = "urn:x-other-tenant:graph"
 CODE = "https://w3id.org/kgapp/id/code/cpt/64868"
-
-
-def answer(store, text: str) -> list[tuple]:
-    """Rows as sorted tuples of (variable, term); GROUP_CONCAT order and language are left open by SPARQL."""
-    result = store.query(text)
-    rows = []
-    for row in result:
-        cells = []
-        for var in result.variables:
-            term = row[var]
-            value = None if term is None else str(term)
-            if var.value == "payerNames":  # cq06's GROUP_CONCAT: a set, in whatever order the engine joins
-                value = tuple(sorted(term.value.split(", "))) if term is not None and term.value else ()
-            cells.append((var.value, value))
-        rows.append(tuple(cells))
-    return sorted(rows, key=repr)
 
 
 @pytest.fixture(scope="module")

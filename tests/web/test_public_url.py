@@ -50,11 +50,10 @@ def test_public_url_is_used_for_every_absolute_url(make_app):
 
 def test_kgapp_serve_writes_its_bound_address_for_an_untrusted_host(tmp_path, store_path):
     import shutil
-    import signal
     import urllib.request
 
     from ports import free_port
-    from processes import serve, wait_ready
+    from processes import serve, stop_server, wait_ready
 
     root = tmp_path / "store"
     shutil.copytree(store_path, root, symlinks=True)
@@ -68,6 +67,4 @@ def test_kgapp_serve_writes_its_bound_address_for_an_untrusted_host(tmp_path, st
             sd = Graph().parse(data=r.read(), format="turtle")
         assert [str(o) for o in sd.objects(None, SD_ENDPOINT)] == [f"http://127.0.0.1:{port}/sparql"]
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(15)
-        process.stderr.close()
+        stop_server(process)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
 import urllib.request
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from ports import free_port
-from processes import EXTRA, serve, wait_ready
+from processes import EXTRA, serve, stop_server, wait_ready
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -104,10 +102,4 @@ def test_kgapp_serve_serves_only_a_complete_build(store_copy, bend):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", timeout=10) as r:
             assert r.status == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        process.stderr.close()
+        stop_server(process)
