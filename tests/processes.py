@@ -17,9 +17,9 @@ ex:a ex:note "added by a later build" .
 """
 
 
-def serve(store: Path, port: int) -> subprocess.Popen:
+def serve(store: Path, port: int, **settings: str) -> subprocess.Popen:
     # Only loopback; the child builds with the shipped data if it finds no complete build.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **{f"KGAPP_{k.upper()}": v for k, v in settings.items()}}
     env.pop("KGAPP_STORE", None)
     return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
