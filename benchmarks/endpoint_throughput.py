@@ -94,10 +94,18 @@ class Server:
 
 
 HELLO = """
-from waitress import serve
+import sys
 def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")]); return [b"hello"]
-serve(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), threads=8, ident="hello")
+if __name__ == "__main__" and sys.argv[2] == "waitress":
+    from waitress import serve
+    serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8, ident="hello")
+elif __name__ == "__main__":  # granian as `kgapp serve` runs it: one worker process, 8 Python threads
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+    Server("hello_app:app", address="127.0.0.1", port=int(sys.argv[1]), interface=Interfaces.WSGI, workers=1,
+           blocking_threads=8, log_level=LogLevels.error).serve()
 """
 
 
@@ -198,13 +206,16 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
     servers: list[Server] = []
     results = []
     try:
-        port = free_port()
-        servers.append(Server("hello (HTTP floor)", [sys.executable, "-c", HELLO, str(port)],
-                              f"http://127.0.0.1:{port}/hello", f"http://127.0.0.1:{port}/"))
+        (work / "hello_app.py").write_text(HELLO)
+        for http in ("granian", "waitress"):
+            port = free_port()
+            servers.append(Server(f"hello (HTTP floor, {http})", [sys.executable, "hello_app.py", str(port), http],
+                                  f"http://127.0.0.1:{port}/hello", f"http://127.0.0.1:{port}/", cwd=work))
         # All wrk connections come from 127.0.0.1, one client to kgapp's fairness: its per-client limit is
         # set to the slot count so the peers are compared on the same 8 concurrent queries.
         kg_env = {**os.environ, "KGAPP_MAX_QUERIES_PER_CLIENT": "8"}
-        variants = [("kgapp (cache off)", {"KGAPP_RESULT_CACHE": "false"}), ("kgapp (cache on)", {})]
+        variants = [("kgapp (cache off)", {"KGAPP_RESULT_CACHE": "false"}), ("kgapp (cache on)", {}),
+                    ("kgapp (cache off, waitress)", {"KGAPP_RESULT_CACHE": "false", "KGAPP_SERVER": "waitress"})]
         if args.baseline:
             variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
         for name, extra_env in variants:

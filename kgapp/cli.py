@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -28,6 +29,8 @@ def _config(store: str | None, data: tuple[str, ...] = ()) -> Config:
         return Config.from_mapping(changes)
     except StoreSpecError as e:
         raise click.BadParameter(str(e), param_hint="--store") from None
+    except ValueError as e:  # a KGAPP_* variable that does not parse
+        raise click.ClickException(f"setting: {e}") from None
 
 
 STORE_HELP = ("Store: a folder or oxigraph:PATH (embedded; default $KGAPP_STORE or ~/.local/share/kgapp/store), "
@@ -227,20 +230,21 @@ def synth(n_codes: int, out: str, seed: int) -> None:
 @click.option("--store", metavar="STORE", help=STORE_HELP)
 def serve(host: str, port: int, threads: int, store: str | None) -> None:
     """Serve the SPARQL endpoint, pages and exports (builds the store first if there is none)."""
-    from kgapp.build import build as run_build
     from kgapp.store import StoreUnavailable, open_store
-    from kgapp.web import create_app
-    from kgapp.web.server import run
+    from kgapp.web import server
 
     config = _config(store)
     where = describe_store(config.store)
     with reported():
         try:
-            open_store(config.store, config.query_timeout)
+            open_store(config.store, config.query_timeout).close()
         except StoreUnavailable:
+            from kgapp.build import build as run_build
+
             click.echo(f"No store at {where} yet: building it first.", err=True)
             run_build(config, progress=_progress)
-        app = create_app(config)
-    click.echo(f"kgapp serving {where} on http://{host}:{port}/ (SPARQL at /sparql; SIGHUP: switch to the "
-               "newest build now)", err=True)
-    run(app, host, port, threads)
+    click.echo(f"kgapp serving {where} on http://{host}:{port}/ with {config.server} (SPARQL at /sparql; "
+               "SIGHUP: switch to the newest build now)", err=True)
+    with reported():  # granian makes the app in its worker process (kgapp.web.wsgi.served_app)
+        run = server.run_granian if config.server == "granian" else import_module("kgapp.web.wsgi").serve_waitress
+        run(config, host, port, threads)

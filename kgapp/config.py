@@ -56,6 +56,8 @@ class Config:
     allowed_hosts: str = ""
     # /metrics in Prometheus text format.
     metrics: bool = True
+    # `kgapp serve`'s HTTP server: granian (default, faster) or waitress (kgapp.web.server).
+    server: str = "granian"
     # Remote builds into a Virtuoso on this host (kgapp.store.remote.bulk): a folder its DirsAllowed lists
     # and its SQL port or isql command; empty: the portable SPARQL Update upload. Read from the environment.
     remote_bulk_dir: str = ""
@@ -88,6 +90,10 @@ class Config:
                 v = parse_store(v)
             elif f.name == "data_dirs":
                 v = tuple(Path(p) for p in v)
+            elif f.name == "server" and str(v).lower() not in ("granian", "waitress"):
+                raise ValueError(f"server must be granian or waitress, not {v!r}")
+            elif f.name == "server":
+                v = str(v).lower()
             elif isinstance(current, bool):
                 v = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
             elif isinstance(current, int):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from a11y import a11y_page  # noqa: F401  (a fixture: axe-core checks in a CSP-free context)
 from paths import ARTIFACTS, SHARED  # noqa: E402, F401
 from ports import free_port
+from processes import serve, stop_server, wait_ready
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -78,31 +78,27 @@ def client(app):
 
 
 class LiveServer:
-    """The app served by waitress on a loopback port in a background thread; its workers stop on exit."""
+    """`kgapp serve` as users run it (granian, its default server) on a loopback port over ``store``."""
 
-    def __init__(self, app):
-        from waitress.server import create_server
-
-        self.app = app
-        self.port = free_port()
-        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=4, ident="kgapp-test")
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+    def __init__(self, store: Path, log: Path):
+        self.store, self.log, self.port = store, log, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        self.thread.start()
+        self.stderr = open(self.log, "wb")  # a file, not a pipe nobody reads: the server never blocks on it
+        self.process = serve(self.store, self.port, stderr=self.stderr)
+        wait_ready(self.port, 120)
         return self
 
     def __exit__(self, *exc):
-        self.server.close()
-        self.thread.join(timeout=5)
-        close_app(self.app)
+        stop_server(self.process)
+        self.stderr.close()
 
 
 @pytest.fixture(scope="session")
-def live_server(store_path):
+def live_server(store_path, tmp_path_factory):
     """Real HTTP on 127.0.0.1 against the session store; base URL in ``.url``."""
-    with LiveServer(create_app({"store": store_path, "testing": True})) as server:
+    with LiveServer(store_path, tmp_path_factory.mktemp("live") / "serve.log") as server:
         yield server
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 # A later build's extra data file: one triple more than the shipped data.
 EXTRA = """@prefix ex: <http://example.org/> .
@@ -17,12 +18,12 @@ ex:a ex:note "added by a later build" .
 """
 
 
-def serve(store: Path, port: int) -> subprocess.Popen:
+def serve(store: Path, port: int, stderr: Any = subprocess.PIPE, **settings: str) -> subprocess.Popen:
     # Only loopback; the child builds with the shipped data if it finds no complete build.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **{f"KGAPP_{k.upper()}": v for k, v in settings.items()}}
     env.pop("KGAPP_STORE", None)
     return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def wait_ready(port: int, within: float) -> dict:

@@ -32,6 +32,8 @@ from kgapp.formats import (
 )
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.results import Written, write_result
+from kgapp.sparql.topk import plan
+from kgapp.sparql.topk import top_k as topk_answer
 from kgapp.sparql_text import check_query
 from kgapp.store.base import QueryResult, Store
 
@@ -39,13 +41,20 @@ _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "
 
 
 def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
+              named_graphs: Sequence[str] | None = None, base_iri: str | None = None,
+              top_k: bool = False) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
-    kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``)."""
+    kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``).
+    ``top_k``: answer ORDER BY … LIMIT by kgapp.sparql.topk where the store gains from it."""
     check_query(text)
-    try:
-        return store.query(text, default_graphs=None if default_graphs is None else list(default_graphs),
+
+    def run(sparql: str) -> QueryResult:
+        return store.query(sparql, default_graphs=None if default_graphs is None else list(default_graphs),
                            named_graphs=None if named_graphs is None else list(named_graphs), base_iri=base_iri)
+
+    try:
+        shape = plan(text) if top_k and store.top_k_in_caller else None
+        return (shape and topk_answer(run, shape)) or run(text)
     except KgappError:
         raise
     except SyntaxError as e:
@@ -96,10 +105,11 @@ def result_kind(result: QueryResult) -> str:
 
 
 def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int,
-           cap_link: str | None = None) -> tuple[Format, Written]:
+           cap_link: str | None = None, top_k: bool = False) -> tuple[Format, Written]:
     """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
-    answer links to ``cap_link``, the page explaining the cap)."""
-    result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri)
+    answer links to ``cap_link``, the page explaining the cap; ``top_k`` as in ``run_query``)."""
+    result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri,
+                       top_k)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
         return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here

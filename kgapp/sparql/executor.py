@@ -133,14 +133,14 @@ class QueryExecutor:
         raise ProtocolError(503, "A query worker could not start; try again.", {"Retry-After": RETRY_AFTER})
 
     def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
-        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link)
+        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link, self.fast_path)
         return Answer(fmt.content_type, written.body, written.rows, written.truncated)
 
     def _pooled(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
         worker = self._checkout()
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
                "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows,
-               "cap_link": cap_link}
+               "cap_link": cap_link, "top_k": self.fast_path}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
             if not worker.conn.poll(self.timeout):

@@ -57,7 +57,7 @@ def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
     request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
                            job["base"])
     try:
-        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"])
+        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"], job.get("top_k", False))
     except KgappError as e:
         return _error(e.status, e.message, e.headers), None
     except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients

@@ -43,6 +43,9 @@ class Store(Protocol):
     search_index: Path | None
     # Values derived from this (immutable) build, computed once per opened store.
     memo: dict[str, Any]
+    # ORDER BY … LIMIT is faster as a top-k over unordered solutions in the caller (kgapp.sparql.topk):
+    # true for the embedded store, whose sort reads the store on every comparison; false for a server.
+    top_k_in_caller: bool
 
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,

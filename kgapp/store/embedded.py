@@ -34,6 +34,8 @@ def current_build(root: Path) -> Path | None:
 class EmbeddedStore:
     """A built store opened read-only; its default graph is the merge of all named graphs."""
 
+    top_k_in_caller = True  # its ORDER BY reads every compared string from the store (kgapp.sparql.topk)
+
     # ``build`` pins one build folder (query workers open exactly the build their app serves).
     def __init__(self, root: Path, build: Path | None = None):
         self.root = Path(root)

@@ -1,25 +1,47 @@
-"""`kgapp serve`'s server: waitress over the app, and SIGHUP to switch to a newer build at once."""
+"""`kgapp serve` with granian (the default server; waitress runs in kgapp.web.wsgi); SIGHUP: newer build.
+
+granian (a Rust HTTP server) serves the app from one worker process that it starts; the app is made
+there by ``kgapp.web.wsgi.served_app`` from the same settings (passed as KGAPP_* variables), so this
+process stays small (it never loads the app). granian's own SIGHUP handling (restart its workers, cutting
+in-flight queries) is replaced by passing the signal on to the worker, whose app then looks at `current`
+on its next request, as under waitress: in-flight queries finish on the build they started on.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import socket
 
-from flask import Flask
-from waitress import serve
+from kgapp.config import Config
 
-from kgapp.web.context import get_config, get_serving
+SERVERS = ("granian", "waitress")
+BOUND_ENV = "KGAPP_BOUND_ADDRESS"  # read by kgapp.web.wsgi in the worker
 
 
-def run(app: Flask, host: str, port: int, threads: int) -> None:
-    """Serve ``app`` until interrupted. SIGHUP: the next request looks at `current` (else once a second).
+def bound_address(host: str, port: int) -> str:
+    """host:port as absolute URLs name this server when the Host header is not trusted."""
+    return f"{socket.gethostname() if host in ('0.0.0.0', '::', '') else host}:{port}"
 
-    Waitress drops X-Forwarded-For unless told otherwise; with ``trusted_proxies`` set it is kept, and the
-    app (kgapp.web.fairness) decides whether the peer may speak for the client.
-    """
-    serving = get_serving(app)
-    # the address absolute URLs fall back to when the Host header is not trusted (kgapp.web.urls)
-    app.config["KGAPP_BOUND"] = f"{socket.gethostname() if host in ('0.0.0.0', '::', '') else host}:{port}"
-    signal.signal(signal.SIGHUP, lambda signum, frame: serving.request_reload())
-    serve(app, host=host, port=port, threads=threads, ident="kgapp",
-          clear_untrusted_proxy_headers=not get_config(app).trusted_proxies.strip())
+
+def run_granian(config: Config, host: str, port: int, threads: int) -> None:
+    """Serve the app over ``config``'s store from one granian worker process until interrupted."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    class _Server(Server):  # type: ignore[misc, valid-type]
+        def signal_handler_reload(self, *args: object, **kwargs: object) -> None:
+            for worker in list(self.wrks):  # on to the app, which switches builds between requests
+                if worker.inner.pid:
+                    os.kill(worker.inner.pid, signal.SIGHUP)
+
+    os.environ["KGAPP_STORE"] = str(config.store)  # a path or sparql:…; credentials stay in their own variables
+    os.environ[BOUND_ENV] = bound_address(host, port)
+    server = _Server("kgapp.web.wsgi:served_app", address=host, port=port, interface=Interfaces.WSGI,
+                     factory=True, workers=1, blocking_threads=max(1, threads), log_level=LogLevels.warning,
+                     workers_kill_timeout=10)
+    # Its note on more threads than cores does not apply: the threads mostly wait for query workers.
+    logging.getLogger("_granian").addFilter(lambda r: "Python threads" not in r.getMessage())
+    server.serve()

@@ -1,0 +1,87 @@
+"""`kgapp serve` on each HTTP server it offers: granian (default) and waitress answer alike and stop cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from ports import free_port
+from processes import serve, stop_server, wait_ready
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Live processes below ``pid``: the HTTP worker, the forkserver and query workers."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy, server):
+    port = free_port()
+    process = serve(store_copy, port, server=server)
+    try:
+        ready = wait_ready(port, 60)
+        assert ready["status"] == "ready"
+        url = f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(COUNT)}"
+        with urllib.request.urlopen(urllib.request.Request(
+                url, headers={"Accept": "application/sparql-results+json"}), timeout=30) as r:
+            assert r.status == 200
+            count = json.loads(r.read())["results"]["bindings"][0]["n"]["value"]
+        assert int(count) == ready["triples"]
+        # a query that goes to a worker process (not a bounded lookup) also answers
+        heavy = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(heavy)}",
+                                    timeout=30) as r:
+            assert r.status == 200
+        children = _descendants(process.pid)
+        assert children  # at least a query worker (and granian's HTTP worker)
+        process.send_signal(signal.SIGINT)  # as Ctrl+C
+        err = process.communicate(timeout=30)[1].decode()
+    finally:
+        if process.returncode is None:
+            stop_server(process)
+    assert f"with {server}" in err
+    assert "Traceback" not in err
+    assert _alive(children) == set()  # nothing left behind
+
+
+def test_an_unknown_server_setting_is_one_line_not_a_traceback(store_copy):
+    env = {**os.environ, "KGAPP_SERVER": "gunicorn"}
+    done = subprocess.run([sys.executable, "-m", "kgapp", "serve", "--port", str(free_port()),
+                           "--store", str(store_copy)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "server must be granian or waitress" in done.stderr
+    assert "Traceback" not in done.stderr
