@@ -31,6 +31,7 @@ from kgapp.web.context import get_config, get_store
 from kgapp.web.entity_page import EntityPage
 from kgapp.web.fragments import Fragments
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
+from kgapp.web.page_cache import cached
 
 bp = Blueprint("pages", __name__)
 
@@ -96,6 +97,10 @@ def diagrams(store, d: Description, code_title: str | None) -> list:
 
 @bp.route("/id/<path:rest>")
 def instance(rest: str):
+    return cached(lambda: _instance(rest))
+
+
+def _instance(rest: str):
     base, store = get_config().base_iri, page_store()
     if exists(store, base + rest):
         path = page_url(base + rest)
@@ -110,6 +115,10 @@ def instance(rest: str):
 @bp.route("/resource")
 @bp.route("/resource.<ext>")
 def resource(ext: str | None = None):
+    return cached(lambda: _resource(ext))
+
+
+def _resource(ext: str | None):
     iri = request.args.get("iri", "").strip()
     if not valid_iri(iri) or not exists(page_store(), iri):
         return not_found("No IRI given, or the graph says nothing about it." if iri else "Give an IRI to look up.")
