@@ -214,8 +214,9 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         # All wrk connections come from 127.0.0.1, one client to kgapp's fairness: its per-client limit is
         # set to the slot count so the peers are compared on the same 8 concurrent queries.
         kg_env = {**os.environ, "KGAPP_MAX_QUERIES_PER_CLIENT": "8"}
-        variants = [("kgapp (cache off)", {"KGAPP_RESULT_CACHE": "false"}), ("kgapp (cache on)", {}),
-                    ("kgapp (cache off, waitress)", {"KGAPP_RESULT_CACHE": "false", "KGAPP_SERVER": "waitress"})]
+        off = {"KGAPP_RESULT_CACHE": "false", "KGAPP_PAGE_CACHE": "false"}
+        variants = [("kgapp (cache off)", off), ("kgapp (cache on)", {}),
+                    ("kgapp (cache off, waitress)", {**off, "KGAPP_SERVER": "waitress"})]
         if args.baseline:
             variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
         for name, extra_env in variants:

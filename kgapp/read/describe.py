@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kgapp.namespaces import INFERRED_GRAPH, KG, PREFIXES, VALIDATION_GRAPH, curie, sparql_prologue
+from kgapp.namespaces import (
+    INFERRED_GRAPH,
+    KG,
+    PREFIXES,
+    RDF,
+    SKOS,
+    VALIDATION_GRAPH,
+    curie,
+    sparql_prologue,
+)
 from kgapp.read.annotate import Conflict, Reading, annotate
+from kgapp.read.incoming import incoming_rows
 from kgapp.read.labels import labels, valid_iri
 from kgapp.read.sections import QUALIFIED_TYPES, RANK, SECTIONS, section_of
+from kgapp.read.vocab import graph_set, indicator_notes
 
 P = sparql_prologue()
 MAX_INCOMING = 1000  # incoming triples in an RDF description
@@ -82,8 +93,14 @@ def _kind(cls: str, names: dict[str, str]) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
 
 
-def code_notation(store, iri: str) -> str | None:
-    """The notation of ``iri`` when it is a procedure code (its page then links to the claim check)."""
+def code_notation(store, iri: str, d: Description | None = None) -> str | None:
+    """The notation of ``iri`` when it is a procedure code (its page then links to the claim check); from
+    the statements of ``d`` when given (the description of ``iri``)."""
+    if d is not None:
+        rows = [s for _, group in d.sections for s in group]
+        if not any(s.predicate.value == str(RDF.type) and s.other.value == str(KG.ProcedureCode) for s in rows):
+            return None
+        return next((s.other.value for s in rows if s.predicate.value == str(SKOS.notation)), None)
     rows = list(store.query(P + f"SELECT ?n WHERE {{ <{iri}> a kg:ProcedureCode ; skos:notation ?n }} LIMIT 1"))
     return rows[0]["n"].value if rows else None
 
@@ -92,7 +109,7 @@ def exists(store, iri: str) -> bool:
     """The IRI is a subject, predicate, object or named graph of the store."""
     if not valid_iri(iri):
         return False
-    if iri in store.named_graphs():
+    if iri in graph_set(store):
         return True
     return bool(store.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"))
 
@@ -122,29 +139,17 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
     """Gather what the page of ``iri`` shows with a handful of queries; "what refers to this" comes a page
     of ``incoming_size`` (subject, property) pairs at a time, ordered by property and subject."""
     out = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}"))
-    # A blank node pointing here (a validation result, say) reads as its type and label, not "anonymous node".
-    # Every incoming quad (linear in the links), sorted and paged here: Oxigraph's ORDER BY over thousands
-    # of links takes seconds. Blank subjects get their type and message only for the page shown.
-    quads = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }}"))
-    pairs = sorted({(r["p"].value, r["s"].value, isinstance(r["s"], ox.BlankNode)) for r in quads})
-    total, first = len(pairs), (incoming_page - 1) * incoming_size
-    shown = {(s, p) for p, s, _ in pairs[first:first + incoming_size]}
-    blank = {}
-    if any(b for p, s, b in pairs[first:first + incoming_size]):
-        blank = {r["s"].value: r for r in store.query(P + f"""SELECT ?s ?st ?sl WHERE {{ ?s ?p <{iri}>
-            FILTER(isBlank(?s)) OPTIONAL {{ ?s a ?st }} OPTIONAL {{ ?s rdfs:label|sh:resultMessage ?sl }} }}""")}
-    inc = [{"s": r["s"], "p": r["p"], "g": r["g"], "st": blank[r["s"].value]["st"] if r["s"].value in blank else None,
-            "sl": blank[r["s"].value]["sl"] if r["s"].value in blank else None}
-           for r in quads if (r["s"].value, r["p"].value) in shown]
+    inc, total = incoming_rows(store, iri, incoming_page, incoming_size)
     # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
     # triples); with a filter it starts from this IRI (2 ms).
     types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
     qualified = list(store.query(f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) "
                                  f"?x ?p ?o FILTER(?p NOT IN (rdf:type, rdfs:label, skos:prefLabel)) }}", prefixes=PREFIXES))
-    bnodes = list(_bnode_rows(store, iri))
-    notes = {(r["p"].value, r["n"].value): r["def"].value for r in store.query(P + f"""
-        SELECT DISTINCT ?p ?n ?def WHERE {{ <{iri}> ?p ?o . ?v kg:indicatorProperty ?p ; skos:notation ?n ;
-        skos:definition ?def . FILTER(STR(?o) = STR(?n)) }}""")}
+    # Blank nodes hang from this IRI only when one is the object of its statements.
+    bnodes = list(_bnode_rows(store, iri)) if any(isinstance(r["o"], ox.BlankNode) for r in out) else []
+    meanings = indicator_notes(store)
+    notes = {(r["p"].value, r["o"].value): meanings[(r["p"].value, r["o"].value)] for r in out
+             if (r["p"].value, r["o"].value) in meanings}
 
     nodes = {iri}
     for rows, keys in ((out, "po"), (inc, "sp"), (qualified, "po"), (bnodes, "po")):
@@ -202,22 +207,23 @@ def _sources(store, statements: list[Statement]) -> dict[str, dict]:
 
 
 def sources_for(store, graph_iris) -> dict[str, dict]:
-    """The source behind each graph a statement came from, numbered for footnotes."""
+    """The source behind each graph a statement came from, numbered for footnotes (each graph's source is
+    read once per opened store)."""
     graphs = sorted(set(graph_iris))
-    if not graphs:
-        return {}
-    values = " ".join(f"<{g}>" for g in graphs)
-    found = {}
-    for r in store.query(P + f"""SELECT ?g ?src ?title ?file WHERE {{ VALUES ?g {{ {values} }}
-            OPTIONAL {{ ?g prov:wasDerivedFrom ?src . OPTIONAL {{ ?src dcterms:title ?title }}
-                        OPTIONAL {{ ?src kg:fileName ?file }} }} }}"""):
-        g = r["g"].value
-        title = r["title"].value if r["title"] else _graph_title(g)
-        found.setdefault(g, {"graph": g, "source": r["src"].value if r["src"] else None,
-                             "title": title, "file": r["file"].value if r["file"] else None})
-    for n, g in enumerate(graphs, 1):
-        found[g]["n"] = n
-    return found
+    known: dict[str, dict] = store.memo.setdefault("graph_sources", {})
+    missing = [g for g in graphs if g not in known]
+    if missing:
+        values = " ".join(f"<{g}>" for g in missing)
+        found: dict[str, dict] = {}
+        for r in store.query(P + f"""SELECT ?g ?src ?title ?file WHERE {{ VALUES ?g {{ {values} }}
+                OPTIONAL {{ ?g prov:wasDerivedFrom ?src . OPTIONAL {{ ?src dcterms:title ?title }}
+                            OPTIONAL {{ ?src kg:fileName ?file }} }} }}"""):
+            g = r["g"].value
+            title = r["title"].value if r["title"] else _graph_title(g)
+            found.setdefault(g, {"graph": g, "source": r["src"].value if r["src"] else None,
+                                 "title": title, "file": r["file"].value if r["file"] else None})
+        known.update(found)
+    return {g: {**known[g], "n": n} for n, g in enumerate(graphs, 1)}
 
 
 def _graph_title(graph: str) -> str:

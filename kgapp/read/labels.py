@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -48,9 +49,16 @@ def display(label: str | None, notation: str | None) -> str:
     return label or notation or ""
 
 
+MAX_CACHED = 200_000  # labels kept per opened store (a build never changes, so neither do its labels)
+
+
 def labels(store, iris: Iterable[str]) -> dict[str, str]:
-    """Display names for ``iris`` (those without a label in the graph get their CURIE)."""
-    wanted = sorted({i for i in iris if valid_iri(i)})
+    """Display names for ``iris`` (those without a label in the graph get their CURIE); each IRI is read
+    from the store once per opened build, the rest in batches of 200."""
+    memo = getattr(store, "memo", None)  # a stand-in store without one reads every time
+    cache: dict[str, str] = memo.setdefault("labels", {}) if memo is not None else {}
+    asked = {i for i in iris if valid_iri(i)}
+    wanted = sorted(i for i in asked if i not in cache)
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 200):
         chunk = wanted[start:start + 200]
@@ -61,9 +69,14 @@ def labels(store, iris: Iterable[str]) -> dict[str, str]:
             name = display(label.value if label else None, notation.value if notation else None)
             if name and (iri not in found or len(name) > len(found[iri])):
                 found[iri] = name
-    return {i: found.get(i) or curie(i) for i in wanted}
+    if len(cache) + len(wanted) > MAX_CACHED:
+        cache.clear()
+    for i in wanted:
+        cache[i] = found.get(i) or curie(i)
+    return {i: cache.get(i) or found.get(i) or curie(i) for i in sorted(asked)}
 
 
+@lru_cache(maxsize=65_536)
 def page_path(iri: str, base_iri: str) -> str | None:
     """Where this host serves the page of ``iri``: /id/… under the instance base, else /resource?iri=…."""
     if not is_web_iri(iri):

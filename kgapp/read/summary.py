@@ -8,6 +8,7 @@ from kgapp.namespaces import INFERRED_GRAPH, KG, RDFS, SKOS, VALIDATION_GRAPH, s
 from kgapp.read.annotate import Conflict, Reading
 from kgapp.read.describe import Description, Statement, describe
 from kgapp.read.labels import valid_iri
+from kgapp.read.vocab import numerals
 
 P = sparql_prologue()
 _SCHEMES = {"https://w3id.org/kgapp/id/scheme/cpt": "CPT", "https://w3id.org/kgapp/id/scheme/hcpcs": "HCPCS"}
@@ -137,8 +138,7 @@ def summarise(store, d: Description, notation: str = "") -> Summary:
     by_predicate: dict[str, list[Statement]] = {}
     for s in rows:
         by_predicate.setdefault(s.predicate.value, []).append(s)
-    nerves = {r["n"].value: f"CN {r['num'].value}" for r in store.query(P + f"""SELECT ?n ?num WHERE {{
-        <{d.iri}> kg:targetNerve|kg:donorNerve ?n . ?n kg:cranialNerveNumeral ?num }}""")}
+    nerves = {n: f"CN {num}" for n, num in numerals(store).items()}
     gaps = [s.other.value for s in by_predicate.get(str(KG.hasInformationGap), [])]
     stated = _qualified_graphs(store, gaps)
     facts = []
@@ -176,8 +176,14 @@ def code_summary(store, iri: str) -> Summary:
     return summarise(store, describe(store, iri))
 
 
-def code_title(store, iri: str) -> str | None:
-    """``CPT 64605`` for any code of the CPT or HCPCS scheme (related codes too), else None."""
+def code_title(store, iri: str, d: Description | None = None) -> str | None:
+    """``CPT 64605`` for any code of the CPT or HCPCS scheme (related codes too), else None; from the
+    statements of ``d`` when given (the description of ``iri``)."""
+    if d is not None:
+        rows = [s for _, group in d.sections for s in group]
+        schemes = [s.other.value for s in rows if s.predicate.value == str(SKOS.inScheme)]
+        return next((f"{_SCHEMES[s]} {n.other.value}" for n in rows if n.predicate.value == str(SKOS.notation)
+                     for s in schemes if s in _SCHEMES), None)
     for r in store.query(P + f"SELECT ?n ?s WHERE {{ <{iri}> skos:notation ?n ; skos:inScheme ?s }}"):
         if r["s"].value in _SCHEMES:
             return f"{_SCHEMES[r['s'].value]} {r['n'].value}"

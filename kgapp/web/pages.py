@@ -25,9 +25,13 @@ from kgapp.read.labels import is_web_iri, page_path, valid_iri
 from kgapp.read.search import notation_match
 from kgapp.read.search import search as run_search
 from kgapp.read.summary import code_title, summarise
+from kgapp.read.vocab import graph_set
 from kgapp.rights import RIGHTS
 from kgapp.web.context import get_config, get_store
+from kgapp.web.entity_page import EntityPage
+from kgapp.web.fragments import Fragments
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
+from kgapp.web.page_cache import cached
 
 bp = Blueprint("pages", __name__)
 
@@ -65,18 +69,18 @@ def entity(iri: str, ext: str | None, url_for_ext):
         number = request.args.get("incoming", "1")
         d = describe(store, iri, int(number) if number.isdigit() and 0 < int(number) < 10**6 else 1,
                      get_config().page_size)
-        notation = code_notation(store, iri) if valid_iri(iri) else None
+        notation = code_notation(store, iri, d) if valid_iri(iri) else None
         summary = summarise(store, d, notation) if notation else None
         if summary:
             d.sources = sources_for(store, set(d.sources) | summary.graphs())
         preset = preset_for(store, notation) if notation else None
         downloads = [(f, f"/graph.{f.extension}?iri={quote(iri, safe='')}") for f in GRAPH_FORMATS] \
-            if iri in store.named_graphs() else []
-        return with_links(Response(*page("entity.html", d=d, alternates=links, check_code=notation, summary=summary,
-                                         compare_url=preset.url if preset else None, downloads=downloads,
-                                         code_title=summary.title if summary else code_title(store, iri)
-                                         if valid_iri(iri) else None,
-                                         diagrams=diagrams(store, d, summary.title if summary else None))),
+            if iri in graph_set(store) else []
+        entity_page = EntityPage(d, links, notation, summary, preset.url if preset else None, downloads,
+                                 summary.title if summary else code_title(store, iri, d) if valid_iri(iri) else None,
+                                 diagrams(store, d, summary.title if summary else None))
+        body = entity_page.body(Fragments(page_url, external, d.sources))
+        return with_links(Response(*page("entity.html", title=entity_page.title, body=body, alternates=links)),
                           links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
 
@@ -84,7 +88,7 @@ def entity(iri: str, ext: str | None, url_for_ext):
 def diagrams(store, d: Description, code_title: str | None) -> list:
     """The pictures a page shows: a code's nerves and type path, or the codes acting on a nerve."""
     if code_title:
-        return [x for x in (nerve_diagram(store, d.iri, code_title), type_diagram(store, d.iri, code_title)) if x]
+        return [x for x in (nerve_diagram(store, d.iri, code_title, d), type_diagram(store, d.iri, code_title, d)) if x]
     types = {s.other.value for _, rows in d.sections for s in rows if s.predicate.value.endswith("#type")}
     if types & {str(KG.CranialNerve), str(KG.Nerve)}:
         return [x for x in (codes_of_nerve(store, d.iri),) if x]
@@ -93,6 +97,10 @@ def diagrams(store, d: Description, code_title: str | None) -> list:
 
 @bp.route("/id/<path:rest>")
 def instance(rest: str):
+    return cached(lambda: _instance(rest))
+
+
+def _instance(rest: str):
     base, store = get_config().base_iri, page_store()
     if exists(store, base + rest):
         path = page_url(base + rest)
@@ -107,6 +115,10 @@ def instance(rest: str):
 @bp.route("/resource")
 @bp.route("/resource.<ext>")
 def resource(ext: str | None = None):
+    return cached(lambda: _resource(ext))
+
+
+def _resource(ext: str | None):
     iri = request.args.get("iri", "").strip()
     if not valid_iri(iri) or not exists(page_store(), iri):
         return not_found("No IRI given, or the graph says nothing about it." if iri else "Give an IRI to look up.")

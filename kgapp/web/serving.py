@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kgapp.config import Config
 from kgapp.errors import KgappError
+from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.executor import QueryExecutor
 from kgapp.store import open_store
 from kgapp.store.base import Store
@@ -28,6 +29,7 @@ from kgapp.store.lease import Lease
 
 log = logging.getLogger("kgapp.serving")
 CHECK_EVERY = 1.0  # seconds between looks at `current` (a readlink and a stat)
+PAGE_CACHE_BYTES = 64 * 1024 * 1024  # rendered entity pages kept per build (kgapp.web.page_cache)
 
 
 @dataclass(eq=False)
@@ -37,6 +39,7 @@ class Served:
     lease: Lease | None
     users: int = 0
     retired: bool = False
+    pages: ResultCache | None = None  # this build's rendered pages (kgapp.web.page_cache)
 
     @property
     def build(self) -> str | None:
@@ -70,7 +73,7 @@ class Serving:
         executor = QueryExecutor(store, self.config, getattr(self, "slots", None))
         if not self.config.testing:
             executor.warm()
-        served = Served(store, executor, lease)
+        served = Served(store, executor, lease, pages=ResultCache(PAGE_CACHE_BYTES) if self.config.page_cache else None)
         with self._lock:
             self._open_builds.append(served)
         return served

@@ -61,7 +61,10 @@ class RemoteStore:
     def manifest(self) -> dict[str, Any]:
         if time.monotonic() - self._read_at > MANIFEST_TTL:
             try:
-                self._manifest = read_manifest(self.client) or self._manifest
+                fresh = read_manifest(self.client) or self._manifest
+                if fresh.get("build") != self._manifest.get("build"):
+                    self.memo.clear()  # values derived from the old build (labels, presets…)
+                self._manifest = fresh
             except RemoteStoreError:
                 pass  # keep serving what we know; the query that follows reports the outage
             self._read_at = time.monotonic()
