@@ -162,7 +162,7 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
         fill_graphs(store, [(str(VALIDATION_GRAPH), report.graph)], asserted)
         names = [str(s.graph) for s in sources] + [str(INFERRED_GRAPH), str(VALIDATION_GRAPH)]
         counts, distinct = graph_counts(store, names)
-        summary = compute_stats(store)
+        summary = compute_stats(store, (counts, distinct))
         del store, asserted  # closes RocksDB before anyone opens the folder read-only
         stages["store_stats"] = time.perf_counter() - mark
     except BaseException as error:

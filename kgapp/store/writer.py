@@ -82,7 +82,7 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
         fill_graphs(store, graphs, asserted)
         asserted = None
         counts, distinct = graph_counts(store, [str(s.graph) for s in files] + [n for n, _ in graphs])
-        summary = compute_stats(store)
+        summary = compute_stats(store, (counts, distinct))
         write_index(folder, index_rows(store))
         store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     except BaseException as error:

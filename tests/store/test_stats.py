@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kgapp.store.stats import compute, stats
+from kgapp.store.writer import graph_counts
 
 
 def test_live_statistics_match_the_store(store):
@@ -42,3 +43,16 @@ def test_a_store_without_a_record_is_counted_once(store):
     first = stats(s)
     calls = Counting.calls
     assert stats(s) is first and Counting.calls == calls
+
+
+def test_counts_the_build_already_has_give_the_same_statistics_with_fewer_scans(store):
+    counted = graph_counts(store, store.named_graphs())
+    seen: list[str] = []
+
+    class Watching:
+        def query(self, q, **kw):
+            seen.append(q)
+            return store.query(q, **kw)
+
+    assert compute(Watching(), counted) == compute(store)
+    assert len(seen) == 4  # not the total count nor the per-graph count

@@ -76,7 +76,7 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
                     upload(client, store, staging)
                 _verify(client, staging, {**counts, UNION_GRAPH: distinct})
                 final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
-                         "stats": compute_stats(store),  # so pages never scan the server for counts
+                         "stats": compute_stats(store, (counts, distinct)),  # pages never scan the server for counts
                          "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
                 stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
                 say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
