@@ -43,9 +43,17 @@ SELECT DISTINCT ?s ?p ?text ?type WHERE {
 }""" % (" ".join(f"<{p}>" for p in WEIGHTS), SHAPES_GRAPH, VALIDATION_GRAPH)
 
 
+# What the index holds: each (subject, predicate, text) once, whatever the subject's types or graphs.
+INDEXED = sparql_prologue() + """
+SELECT DISTINCT ?s ?p ?text WHERE {
+  VALUES ?p { %s }
+  GRAPH ?g { ?s ?p ?text } FILTER(isIRI(?s) && ?g NOT IN (<%s>, <%s>))
+}""" % (" ".join(f"<{p}>" for p in WEIGHTS), SHAPES_GRAPH, VALIDATION_GRAPH)
+
+
 def index_rows(store: Store | ox.Store) -> Iterator[tuple[str, str, str]]:
-    """Every searchable (subject, predicate, text) of a store, for the build's full-text index."""
-    for r in cast(ox.QuerySolutions, store.query(TEXTS % "true")):  # a SELECT query: always solutions
+    """Every searchable (subject, predicate, text) of a store, once each, for the build's full-text index."""
+    for r in cast(ox.QuerySolutions, store.query(INDEXED)):  # a SELECT query: always solutions
         yield r["s"].value, r["p"].value, r["text"].value
 
 

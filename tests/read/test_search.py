@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from kgapp.read.search import notation_match, search
@@ -109,3 +111,10 @@ def test_the_full_text_index_finds_what_a_scan_of_the_store_finds(store, q):
     indexed = [(h.iri, h.score, h.snippet) for h in search(store, q)]
     scanned = [(h.iri, h.score, h.snippet) for h in search(Unindexed(), q)]
     assert indexed == scanned
+
+
+def test_the_index_holds_each_text_of_a_subject_once(store):
+    """A subject with several kgapp types (or a text in several graphs) is indexed once per text."""
+    with sqlite3.connect(store.search_index) as db:
+        rows = db.execute("SELECT count(*), count(DISTINCT s || ' ' || p || ' ' || text) FROM docs").fetchone()
+    assert rows[0] == rows[1] > 500
