@@ -245,6 +245,6 @@ def serve(host: str, port: int, threads: int, store: str | None) -> None:
             run_build(config, progress=_progress)
     click.echo(f"kgapp serving {where} on http://{host}:{port}/ with {config.server} (SPARQL at /sparql; "
                "SIGHUP: switch to the newest build now)", err=True)
-    with reported():  # granian makes the app in its worker process (kgapp.web.wsgi.served_app)
-        run = server.run_granian if config.server == "granian" else import_module("kgapp.web.wsgi").serve_waitress
-        run(config, host, port, threads)
+    with reported():  # imported here, granian's forked worker inherits the modules it makes the app with
+        wsgi = import_module("kgapp.web.wsgi")
+        (server.run_granian if config.server == "granian" else wsgi.serve_waitress)(config, host, port, threads)
