@@ -5,14 +5,24 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version
-
-with warnings.catch_warnings():  # the package imports pkg_resources, which warns on import
-    warnings.simplefilter("ignore")
-    import simple_icd_10_cm as icd
+from types import ModuleType
+from typing import cast
 
 CODE_SET = f"ICD-10-CM (FY2026 code set, simple-icd-10-cm {version('simple-icd-10-cm')})"
 _IN_PARENS = re.compile(r"\(([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)-?\)")
+
+
+@cache
+def _icd() -> ModuleType:
+    """The code set, loaded on first use: importing it takes seconds and ~165 MB, which a process that
+    never checks a claim (a query worker, a server nobody asks to check) should not pay."""
+    with warnings.catch_warnings():  # the package imports pkg_resources, which warns on import
+        warnings.simplefilter("ignore")
+        import simple_icd_10_cm
+
+    return cast(ModuleType, simple_icd_10_cm)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class Diagnosis:
 
 def diagnosis(code: str) -> Diagnosis:
     """What the code set says of ``code`` (already normalised, e.g. ``S04.51XA``)."""
+    icd = _icd()
     if not icd.is_valid_item(code) or not icd.is_category_or_subcategory(code):
         return Diagnosis(code, False, False, "", "", ())
     billable = icd.is_leaf(code)
@@ -41,7 +52,7 @@ def excludes1_pairs(codes: list[Diagnosis]) -> list[tuple[str, str, str, str]]:
     A note on a category holds for every code below it, and a note naming a category excludes the
     codes below that category, so both sides are compared through their parent chains.
     """
-    out = []
+    icd, out = _icd(), []
     for a in codes:
         if not a.valid:
             continue
