@@ -58,7 +58,7 @@ class LeanSparql:
         try:
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
-                status, headers, body = self._query(request, entry)
+                status, headers, body = self._query(request, entry, who)
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):
@@ -78,7 +78,7 @@ class LeanSparql:
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
         return [body]
 
-    def _query(self, request: Request, entry: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _query(self, request: Request, entry: dict, who: str) -> tuple[int, list[tuple[str, str]], bytes]:
         check_urlencoded(request.query_string)
         base = root_url_for(request, self.config, self.app.config.get("KGAPP_BOUND")) + PATH
         query = parse_request("GET", request.content_type, request.args, MultiDict(), b"",
@@ -87,7 +87,7 @@ class LeanSparql:
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:
-            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR)
+            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR, who)
         finally:
             self.serving.release(served)
         entry.update(rows=result.rows, truncated=result.truncated)
