@@ -118,13 +118,13 @@ class QueryExecutor:
         return self._in_slots
 
     def warm(self) -> None:
-        """Start one worker in the background, so that the first query does not wait for it."""
+        """Start the workers in the background, so that the first queries do not wait for them."""
         if self.pooled:
             threading.Thread(target=self._warm_one, name="kgapp-warm", daemon=True).start()
 
     def _warm_one(self) -> None:
         try:
-            self.pool.add_idle(self.pool.start())
+            self.pool.warm()
         except ProtocolError:
             pass  # closed while starting: the next query starts its own
 

@@ -11,6 +11,7 @@ past half its limit is replaced after its answer (kgapp.sparql.worker).
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import cast
 
@@ -26,6 +27,10 @@ START_LIMIT = 60.0
 MB = 2**20
 
 
+def _busy() -> ProtocolError:
+    return ProtocolError(503, "The endpoint is busy with other queries; try again shortly.", {"Retry-After": RETRY_AFTER})
+
+
 class WorkerPool:
     """Checks workers out and in for one build folder; ``close()`` ends them all."""
 
@@ -35,6 +40,8 @@ class WorkerPool:
         self.memory = config.query_memory * MB // self.size if config.query_memory > 0 else 0
         self.low_nice = max(0, config.low_priority_nice)
         self.gate = FairGate(self.size)
+        # Low-priority queries may hold at most half the workers: the rest stay for everyone else's.
+        self.low_gate = FairGate(max(1, self.size // 2))
         self._idle: dict[bool, list[WorkerProcess]] = {False: [], True: []}
         self._busy: set[WorkerProcess] = set()
         self._out = 0  # workers checked out or being started for a checkout
@@ -44,14 +51,23 @@ class WorkerPool:
     def checkout(self, who: str, low: bool, timeout: float) -> WorkerProcess:
         """A worker of the normal or the low-priority pool, held for ``who``; 503 if none frees in ``timeout``."""
         low = low and self.low_nice > 0
-        if not self.gate.acquire(who, timeout):
-            raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
-                                {"Retry-After": RETRY_AFTER})
+        until = time.monotonic() + timeout
+        if low and not self.low_gate.acquire(who, timeout):
+            raise _busy()
+        if not self.gate.acquire(who, max(0.0, until - time.monotonic())):
+            if low:
+                self.low_gate.release(who)
+            raise _busy()
         try:
             return self._take(low)
         except BaseException:
-            self.gate.release(who)
+            self._release(who, low)
             raise
+
+    def _release(self, who: str, low: bool) -> None:
+        self.gate.release(who)
+        if low:
+            self.low_gate.release(who)
 
     def _take(self, low: bool) -> WorkerProcess:
         surplus: WorkerProcess | None = None
@@ -91,6 +107,7 @@ class WorkerPool:
 
     def checkin(self, worker: WorkerProcess, who: str, keep: bool = True) -> None:
         """Give ``worker`` back (``keep`` False: end it, a fresh one replaces it on demand)."""
+        low = worker.nice > 0
         with self._lock:
             self._busy.discard(worker)
             self._out -= 1
@@ -99,7 +116,15 @@ class WorkerPool:
                 worker = None  # type: ignore[assignment]
         if worker is not None:
             worker.stop()
-        self.gate.release(who)
+        self._release(who, low)
+
+    def warm(self) -> None:
+        """Start workers of the normal pool up to the bound, one after another (a start takes a core)."""
+        for _ in range(self.size):
+            with self._lock:
+                if self.closed or self._out + len(self._idle[False]) + len(self._idle[True]) >= self.size:
+                    return
+            self.add_idle(self.start())
 
     def add_idle(self, worker: WorkerProcess) -> None:
         with self._lock:

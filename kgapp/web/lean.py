@@ -2,7 +2,8 @@
 
 A query by GET is what most clients send and what costs least to answer; Flask's request and app
 contexts, routing, hooks and Response object cost more than a bounded lookup itself. This WSGI
-middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter) with the same steps
+middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter), and refuses a POST
+to /sparql of a client over its fairness limits (429, as kgapp.web.sparql would), with the same steps
 as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse, the executor (slots,
 time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut flag), one line on
 ``kgapp.query`` and the same metrics. Everything else, refusals of other methods included, goes to Flask.
@@ -47,15 +48,25 @@ class LeanSparql:
         self.fairness: Fairness = app.extensions["kgapp.fairness"]
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
+        refused = None
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == PATH and self.fairness.limited:
+            # A client over its limits is refused here, not after Flask's dispatch: a greedy client that
+            # ignores Retry-After sends hundreds of these a second, and each costs the cores everyone shares.
+            refused = self.fairness.would_refuse(self.fairness.client_id(environ.get("REMOTE_ADDR"),
+                                                                         environ.get("HTTP_X_FORWARDED_FOR")))
+        elif environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
                 or "query" not in environ.get("QUERY_STRING", ""):
             return self.next(environ, start_response)
+        if refused is None and environ.get("REQUEST_METHOD") == "POST":
+            return self.next(environ, start_response)
         request = Request(environ)
-        if "query" not in request.args:
+        if refused is None and "query" not in request.args:
             return self.next(environ, start_response)
         started = time.perf_counter()
         entry = {"form": "-", "id": "-"}
         try:
+            if refused is not None:
+                raise refused
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
                 status, headers, body = self._query(request, entry, who)

@@ -159,3 +159,16 @@ def test_the_defaults_derive_from_the_machine():
     assert config.query_workers == 2 * (os.cpu_count() or 1)
     assert 64 <= config.query_memory <= min(640, max(64, ram_mb // 4))
     assert config.low_priority_nice > 0
+
+
+def test_a_clients_extra_queries_hold_at_most_half_the_workers(make_app):
+    app = make_app(max_concurrent_queries=6, query_workers=4, max_queries_per_client=0, query_timeout=3)
+    executor = app.extensions["kgapp.serving"].current.executor
+    runs = [in_background(app, RUNAWAY, "10.0.0.1") for _ in range(4)]
+    wait_busy(executor, 3)  # its first query in the normal pool, two in the low-priority one; the fourth waits
+    time.sleep(0.3)
+    assert len(executor._busy) == 3
+    assert ask(app, COUNT, "10.0.0.2").status_code == 200  # a worker was left for everyone else
+    for thread, _ in runs:
+        thread.join(20)
+    assert all(out and out[0].status_code == 503 for _, out in runs)  # all stopped at the limit, none lost
