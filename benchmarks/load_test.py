@@ -1,7 +1,7 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
     python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
-    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16]
+    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite]]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
 The first form serves a freshly built store with waitress in this process (8 threads, the app's default
@@ -21,7 +21,9 @@ per-client limits; the same with limits (2 queries at once, 20 per second per cl
 once with one worker pool (low_priority_nice 0) and once with the default low-priority pool for a
 client's extra queries; the baseline again; and the limits again while a new build is swapped in under
 the load (kgapp build into the served store, then /readyz must name the new build). It reports the
-other clients' latencies per phase, and every status. --phases picks phases by name.
+other clients' latencies per phase, and every status. --phases picks phases by name. --greedy-process
+runs the greedy client in a process of its own (a real one is not on the server's interpreter lock), and
+--polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries.
 
 The last form measures what the worker pool costs per query: the same lookup query through the pool
 and in the request thread. Only loopback addresses are used.
@@ -176,7 +178,8 @@ def load_test(args) -> str:
         args.triples, cqs = pool.apply(expected_answers, (str(store_path),))
     sink = Sink()
     # every client has its own address (X-Forwarded-For from the trusted loopback), as real clients would
-    config = Config(store=store_path, query_timeout=2.0, max_rows=10_000, trusted_proxies="127.0.0.1")
+    config = Config.from_mapping({"store": store_path, "query_timeout": 2.0, "max_rows": 10_000,  # KGAPP_* for the rest
+                                  "trusted_proxies": "127.0.0.1"})
     bad = malicious(sink.url, config.max_query_length)
     app = create_app(config)
     server, port = serve(app)
