@@ -1,7 +1,7 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
     python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
-    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16]
+    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite]]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
 The first form serves a freshly built store with waitress in this process (8 threads, the app's default
@@ -10,14 +10,20 @@ limits except a 2 s query timeout), runs N keep-alive clients for a fixed time (
 directly; malicious queries must get their refusal (403 update/LOAD, 400 SERVICE or bad syntax, 413 too
 long, 503 runaway, 200 and empty for a remote FROM, 200 truncated for a huge result). One extra client
 sends runaway queries back to back, as an abusive client would. A loopback listener stands in for every
-remote IRI and must see no connection. Memory (server + workers RSS) is sampled throughout.
+remote IRI and must see no connection. Memory (RSS, PSS and anonymous memory of the serving process, its
+forkserver and all its query workers) is sampled every second; the expected answers are computed in a
+child process beforehand, so that the serving process holds only what serving needs.
 
-The --fairness form runs four phases of --seconds each on one store, every client with its own address
+The --fairness form runs phases of --seconds each on one store, every client with its own address
 (X-Forwarded-For, the server trusting 127.0.0.1 as a proxy): the clients alone (baseline); with a greedy
 client (--greedy connections from one address sending heavy queries back to back, never waiting) and no
-per-client limits; the same with limits (2 queries at once, 20 per second per client); and the limits
-again while a new build is swapped in under the load (kgapp build into the served store, then /readyz
-must name the new build). It reports the other clients' latencies per phase, and every status.
+per-client limits; the same with limits (2 queries at once, 20 per second per client); each of these
+once with one worker pool (low_priority_nice 0) and once with the default low-priority pool for a
+client's extra queries; the baseline again; and the limits again while a new build is swapped in under
+the load (kgapp build into the served store, then /readyz must name the new build). It reports the
+other clients' latencies per phase, and every status. --phases picks phases by name. --greedy-process
+runs the greedy client in a process of its own (a real one is not on the server's interpreter lock), and
+--polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries.
 
 The last form measures what the worker pool costs per query: the same lookup query through the pool
 and in the request thread. Only loopback addresses are used.
@@ -116,6 +122,30 @@ def memory_kb(pids: list[int]) -> tuple[int, int, int]:
     return rss, pss, anon
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (the forkserver and the query workers it forks)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def expected_answers(store_path: str) -> tuple[int, dict]:
+    """The store's own answers to the competency questions, computed in a child process so that the
+    serving process's memory is its own."""
+    store = open_store(store_path)
+    return store.triple_count, {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
+                                for q in load_queries()}
+
+
 def serve(app):
     from waitress.server import create_server
 
@@ -142,17 +172,17 @@ def load_test(args) -> str:
     else:
         store_path = Path(tempfile.mkdtemp(prefix="kgapp-load-")) / "store"
         build(Config(store=store_path))
-    store = open_store(store_path)
-    args.triples = store.triple_count
-    cqs = {q.slug: (q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
-           for q in load_queries()}
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        args.triples, cqs = pool.apply(expected_answers, (str(store_path),))
     sink = Sink()
     # every client has its own address (X-Forwarded-For from the trusted loopback), as real clients would
-    config = Config(store=store_path, query_timeout=2.0, max_rows=10_000, trusted_proxies="127.0.0.1")
+    config = Config.from_mapping({"store": store_path, "query_timeout": 2.0, "max_rows": 10_000,  # KGAPP_* for the rest
+                                  "trusted_proxies": "127.0.0.1"})
     bad = malicious(sink.url, config.max_query_length)
     app = create_app(config)
     server, port = serve(app)
-    serving = app.extensions["kgapp.serving"]
 
     stats: dict[str, list[float]] = defaultdict(list)
     statuses: Counter = Counter()
@@ -207,8 +237,9 @@ def load_test(args) -> str:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        memory.append((time.monotonic() - began, *memory_kb([os.getpid()] + serving.current.executor.worker_pids())))
-        time.sleep(2)
+        # the serving process, its forkserver and every query worker (starting, busy or idle)
+        memory.append((time.monotonic() - began, *memory_kb(descendants(os.getpid()))))
+        time.sleep(1)
     elapsed = time.monotonic() - began
     time.sleep(0.5)
     sink.stop.set()
@@ -259,9 +290,14 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
     return "\n".join(lines) + "\n"
 
 
-PHASES = (("baseline", False, False, False), ("greedy, no limits", True, False, False),
-          ("greedy, limits on", True, True, False), ("greedy, limits on, build swap", True, True, True))
 LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40}
+NO_LIMITS = {"max_queries_per_client": 0}
+ONE_POOL = {"low_priority_nice": 0}  # no lower CPU priority for a client's extra queries (as before issue 14's scheduling)
+# (name, greedy client, settings, build swap)
+PHASES = (("baseline", False, {}, False), ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
+          ("greedy, no limits", True, NO_LIMITS, False), ("greedy, limits on, one pool", True, {**LIMITS, **ONE_POOL}, False),
+          ("greedy, limits on", True, LIMITS, False), ("baseline again", False, {}, False),
+          ("greedy, limits on, build swap", True, LIMITS, True))
 # The greedy client's query: 10,000 rows (the cap), about a second of a worker's time on this machine.
 HEAVY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c }"
 EXTRA = '<http://example.org/load-test> <http://example.org/note> "a later build" .\n'
@@ -278,8 +314,10 @@ def fairness_test(args) -> str:
            for q in load_queries()]
     rows = []
     for name, greedy, limits, swap in PHASES:
+        if args.phases and not any(name == p.strip() for p in args.phases.split(";")):
+            continue
         settings = {"store": store_path, "query_timeout": 2.0, "max_rows": 10_000, "trusted_proxies": "127.0.0.1",
-                    **(LIMITS if limits else {"max_queries_per_client": 0})}
+                    **(limits or NO_LIMITS)}
         app = create_app(Config.from_mapping(settings))
         server, port = serve(app)
         warm_up(port, app.config["KGAPP"].max_concurrent_queries)
@@ -313,7 +351,15 @@ def fairness_test(args) -> str:
             conn.close()
 
         threads = [threading.Thread(target=client, args=(i, False)) for i in range(args.clients)]
-        threads += [threading.Thread(target=client, args=(i, True)) for i in range(args.greedy if greedy else 0)]
+        outside = None
+        if greedy and args.greedy_process:  # a real greedy client runs elsewhere, not on this process's GIL
+            import multiprocessing
+
+            outside = multiprocessing.get_context("spawn").Pool(1)
+            greedy_result = outside.apply_async(greedy_client, (port, args.greedy, stop_at - time.monotonic(),
+                                                               args.polite))
+        threads += [threading.Thread(target=client, args=(i, True))
+                    for i in range(args.greedy if greedy and not args.greedy_process else 0)]
         for t in threads:
             t.start()
         swapped = ""
@@ -328,17 +374,58 @@ def fairness_test(args) -> str:
                            check=True, capture_output=True, timeout=300)
             new = current_build(store_path).name
             built = time.monotonic() - began
-            while (ready := json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10).read())
-                   )["build"] != new and time.monotonic() - began < 30:
+            ready: dict = {}
+            while ready.get("build") != new and time.monotonic() - began < 60:
+                try:  # /readyz waits for a free waitress thread like every request under this load
+                    ready = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10).read())
+                except OSError:
+                    pass
                 time.sleep(0.1)
             swapped = (f"build {new} made in {built:.1f} s under load; /readyz named it "
-                       f"{time.monotonic() - began - built:.1f} s later: {ready['build'] == new}")
+                       f"{time.monotonic() - began - built:.1f} s later: {ready.get('build') == new}")
         for t in threads:
             t.join()
+        if outside is not None:
+            statuses.update({("greedy", status): n for status, n in greedy_result.get(60).items()})
+            outside.close()
         server.close()
         close_app(app)
         rows.append((name, times, statuses, problems, swapped))
+        print(fairness_report(args, rows[-1:]).splitlines()[-2 if not (problems or swapped) else -3],
+              file=sys.stderr, flush=True)  # each phase as it ends
     return fairness_report(args, rows)
+
+
+# Not a star (an aggregate): it runs in a worker, where LOOKUP would be answered in the request thread.
+WARM = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/kgapp/id/code/cpt/64868> ?p ?o }"
+
+
+def greedy_client(port: int, connections: int, seconds: float, polite: bool = False) -> Counter:
+    """The greedy client in a process of its own (--greedy-process): heavy queries back to back, never waiting
+    (``polite``: waiting as Retry-After says after a 429, to tell the refusals' cost from the queries')."""
+    statuses: Counter = Counter()
+    stop_at = time.monotonic() + seconds
+
+    def run():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop_at:
+            try:
+                status = request(conn, HEAVY, "10.66.0.1")[0]
+                if polite and status == 429:
+                    time.sleep(1)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            statuses[status] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
 
 
 def warm_up(port: int, slots: int) -> None:
@@ -346,7 +433,7 @@ def warm_up(port: int, slots: int) -> None:
     def one(i: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         deadline = time.monotonic() + 60
-        while request(conn, LOOKUP, f"10.99.0.{i}")[0] != 200 and time.monotonic() < deadline:
+        while request(conn, WARM, f"10.99.0.{i}")[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         conn.close()
 
@@ -359,8 +446,8 @@ def warm_up(port: int, slots: int) -> None:
 
 def fairness_report(args, rows) -> str:
     lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
-             f"--greedy {args.greedy} --think {args.think:g}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
-             f"slots; limits when on: {LIMITS}).", "",
+             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
+             f"slots; limits when on: {LIMITS}; one pool: {ONE_POOL}).", "",
              "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
              "|---|---:|---:|---:|---:|---|---|"]
     notes = []
@@ -427,6 +514,10 @@ def main() -> None:
     parser.add_argument("--fairness", action="store_true")
     parser.add_argument("--greedy", type=int, default=16, help="connections of the greedy client (--fairness)")
     parser.add_argument("--think", type=float, default=0.1, help="mean pause between a client's queries (--fairness)")
+    parser.add_argument("--phases", help="only these --fairness phases, separated by ';'")
+    parser.add_argument("--polite", action="store_true", help="the greedy client (--greedy-process) honours Retry-After")
+    parser.add_argument("--greedy-process", action="store_true",
+                        help="run the greedy client in a process of its own, not as threads beside the server")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()

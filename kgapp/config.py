@@ -16,6 +16,20 @@ def default_store_path() -> Path:
     return env if isinstance(env, Path) else data_home() / "store"
 
 
+def default_query_workers() -> int:
+    """Two query worker processes per core: more only share the same cores and each holds its own memory."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def default_query_memory() -> int:
+    """MB all query workers together may use: a quarter of the machine's memory, at most 640 MB."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (ValueError, OSError, AttributeError):
+        total = 4096
+    return max(64, min(total // 4, 640))
+
+
 def default_store() -> Path | RemoteSpec:
     """The store setting's default: $KGAPP_STORE (a path or sparql:…), else the embedded store's folder."""
     env = os.environ.get("KGAPP_STORE")
@@ -37,6 +51,12 @@ class Config:
     max_query_length: int = 100_000
     max_rows: int = 100_000
     max_concurrent_queries: int = 8
+    # Query worker processes (at most max_concurrent_queries; the rest of the slots wait for one), the
+    # memory (MB) they may use together, split evenly (0: no limit), and the niceness added to the pool
+    # that runs a client's queries beyond its first at once (0: one pool, no priority).
+    query_workers: int = field(default_factory=default_query_workers)
+    query_memory: int = field(default_factory=default_query_memory)
+    low_priority_nice: int = 10
     # Answers kept per build (kgapp.sparql.cache); queries that cannot run long answered without the
     # worker hop (kgapp.sparql.bounded). Both on by default; off for measurements and comparisons.
     result_cache: bool = True

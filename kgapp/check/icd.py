@@ -16,8 +16,8 @@ _IN_PARENS = re.compile(r"\(([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)-?\)")
 
 @cache
 def _icd() -> ModuleType:
-    """The code set, loaded on the first claim check: it holds ~165 MB, which a server that never checks a
-    claim (and every query worker) should not carry."""
+    """The code set, loaded on first use: importing it takes seconds and ~165 MB, which a process that
+    never checks a claim (a query worker, a server nobody asks to check) should not pay."""
     with warnings.catch_warnings():  # the package imports pkg_resources, which warns on import
         warnings.simplefilter("ignore")
         import simple_icd_10_cm
@@ -52,12 +52,12 @@ def excludes1_pairs(codes: list[Diagnosis]) -> list[tuple[str, str, str, str]]:
     A note on a category holds for every code below it, and a note naming a category excludes the
     codes below that category, so both sides are compared through their parent chains.
     """
-    out = []
+    icd, out = _icd(), []
     for a in codes:
         if not a.valid:
             continue
         for holder in (a.code, *a.ancestors):
-            for note in _icd().get_excludes1(holder):
+            for note in icd.get_excludes1(holder):
                 for named in _IN_PARENS.findall(note):
                     for b in codes:
                         if b.valid and b.code != a.code and named in (b.code, *b.ancestors):

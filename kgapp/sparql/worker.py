@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
+import resource
 from collections.abc import Iterable, Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -21,18 +23,35 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 # What the forkserver imports once, so a worker forked from it starts in milliseconds.
 _CONTEXT.set_forkserver_preload(["kgapp.sparql.worker"])
 READY = b"ready"  # the worker's first message: started, the store opened (or its failure noted)
+OUT_OF_MEMORY = 86  # a worker's exit status after a query ran out of its memory limit
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> bytes:
     return json.dumps({"status": status, "message": message, "headers": headers or {}}).encode()
 
 
-def _worker(conn: Connection, build: str) -> None:
-    """Answer jobs until the app closes the pipe; a store that will not open is reported per job."""
+def _worker(conn: Connection, build: str, nice: int = 0, memory: int = 0) -> None:
+    """Answer jobs until the app closes the pipe; a store that will not open is reported per job.
+
+    ``nice`` is added to the worker's CPU niceness (a process can raise it, never lower it back: the
+    low-priority workers are a pool of their own). ``memory`` (bytes, 0: none) bounds what its queries may
+    allocate beyond what the worker holds once the store is open (RLIMIT_DATA, set then: it counts address
+    space reserved for thread stacks and arenas too, which the open store already has): an allocation
+    beyond it fails, and the worker ends with OUT_OF_MEMORY (or is aborted by Oxigraph's allocator) so
+    that a fresh one replaces it. A worker whose anonymous memory grew by more than half the bound since
+    then answers its job and asks to be replaced (``recycle``), so memory a heavy query left behind goes
+    back to the system."""
+    if nice:
+        os.nice(nice)
     try:
         store, failure = EmbeddedStore.open_build(Path(build)), None
     except Exception as e:  # noqa: BLE001 - reported to the request, which answers 503
         store, failure = None, f"The store cannot be opened: {e}"
+    recycle_at = 0
+    if memory:
+        limit = _status_bytes("VmData:") + memory
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        recycle_at = _status_bytes("RssAnon:") + memory // 2
     try:
         conn.send_bytes(READY)  # started: from now on the app's clock is the query's
     except OSError:
@@ -46,13 +65,28 @@ def _worker(conn: Connection, build: str) -> None:
             assert failure is not None  # set whenever the store is not
             conn.send_bytes(_error(503, failure))
             continue
-        header, body = _answer(store, job)
-        conn.send_bytes(header)
-        if body is not None:
-            conn.send_bytes(body)
+        try:
+            header, body = _answer(store, job, recycle_at)
+            conn.send_bytes(header)
+            if body is not None:
+                conn.send_bytes(body)
+        except MemoryError:
+            os._exit(OUT_OF_MEMORY)  # the app answers 503; nothing in this process is trusted any more
 
 
-def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
+def _status_bytes(field: str) -> int:
+    """A size from this process's /proc status (``VmData:``, ``RssAnon:``), in bytes; 0 if unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _answer(store: Store, job: dict[str, Any], recycle_at: int = 0) -> tuple[bytes, bytes | None]:
     """The JSON header and (on success) the serialised body of one job."""
     request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
                            job["base"])
@@ -60,10 +94,13 @@ def _answer(store: Store, job: dict[str, Any]) -> tuple[bytes, bytes | None]:
         fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"], job.get("top_k", False))
     except KgappError as e:
         return _error(e.status, e.message, e.headers), None
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - a bug must not kill the worker or show a traceback to clients
         log.exception("query failed unexpectedly")
         return _error(500, "The query failed inside the server."), None
-    header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated}
+    header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated,
+              "recycle": bool(recycle_at) and _status_bytes("RssAnon:") > recycle_at}
     return json.dumps(header).encode(), written.body
 
 
@@ -74,9 +111,10 @@ def _tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
 class WorkerProcess:
     """One worker on ``build``: its process and the app's end of the pipe."""
 
-    def __init__(self, build: Path):
+    def __init__(self, build: Path, nice: int = 0, memory: int = 0):
+        self.nice = nice
         self.conn, child = _CONTEXT.Pipe(duplex=True)
-        self.process = _CONTEXT.Process(target=_worker, args=(child, str(build)),
+        self.process = _CONTEXT.Process(target=_worker, args=(child, str(build), nice, memory),
                                         name="kgapp-query-worker", daemon=True)
         self.process.start()
         child.close()

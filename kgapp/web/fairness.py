@@ -54,10 +54,35 @@ class Fairness:
                 return hop
         return hops[0] if hops else peer
 
+    @property
+    def limited(self) -> bool:
+        return bool(self.concurrency or self.rate)
+
+    def would_refuse(self, who: str) -> Refused | None:
+        """The refusal ``admit`` would raise for ``who`` now, without taking anything: lets a refusal be
+        answered before the request is dispatched (kgapp.web.lean), as cheaply as possible."""
+        if not self.limited:
+            return None
+        with self._lock:
+            client = self._clients.get(who)
+            if client is None:
+                return None
+            return self._refusal(who, client, client.tokens + (time.monotonic() - client.seen) * self.rate)
+
+    def _refusal(self, who: str, client: _Client, tokens: float) -> Refused | None:
+        if self.rate and min(self.burst, tokens) < 1:
+            wait = math.ceil((1 - tokens) / self.rate)
+            return Refused("rate", f"Too many queries from {who}: at most {self.rate:g} per second "
+                                   f"(bursts of {self.burst}). Try again in {wait} s.", wait)
+        if self.concurrency and client.running >= self.concurrency:
+            return Refused("concurrency", f"{who} already runs {client.running} queries, the most one client "
+                                          "may run at once; wait for one to finish.", 1)
+        return None
+
     @contextmanager
     def admit(self, who: str) -> Iterator[None]:
         """Run the body as one of ``who``'s queries, or raise 429 (ProtocolError) if it may not run now."""
-        if not self.concurrency and not self.rate:
+        if not self.limited:
             yield
             return
         with self._lock:
@@ -66,13 +91,9 @@ class Fairness:
                 now = time.monotonic()
                 client.tokens = min(self.burst, client.tokens + (now - client.seen) * self.rate)
                 client.seen = now
-                if client.tokens < 1:
-                    wait = math.ceil((1 - client.tokens) / self.rate)
-                    raise Refused("rate", f"Too many queries from {who}: at most {self.rate:g} per second "
-                                          f"(bursts of {self.burst}). Try again in {wait} s.", wait)
-            if self.concurrency and client.running >= self.concurrency:
-                raise Refused("concurrency", f"{who} already runs {client.running} queries, the most one client "
-                                             "may run at once; wait for one to finish.", 1)
+            refusal = self._refusal(who, client, client.tokens)
+            if refusal is not None:
+                raise refusal
             if self.rate:
                 client.tokens -= 1
             client.running += 1

@@ -2,7 +2,8 @@
 
 A query by GET is what most clients send and what costs least to answer; Flask's request and app
 contexts, routing, hooks and Response object cost more than a bounded lookup itself. This WSGI
-middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter) with the same steps
+middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter), and refuses a POST
+to /sparql of a client over its fairness limits (429, as kgapp.web.sparql would), with the same steps
 as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse, the executor (slots,
 time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut flag), one line on
 ``kgapp.query`` and the same metrics. Everything else, refusals of other methods included, goes to Flask.
@@ -47,18 +48,28 @@ class LeanSparql:
         self.fairness: Fairness = app.extensions["kgapp.fairness"]
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
+        refused = None
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == PATH and self.fairness.limited:
+            # A client over its limits is refused here, not after Flask's dispatch: a greedy client that
+            # ignores Retry-After sends hundreds of these a second, and each costs the cores everyone shares.
+            refused = self.fairness.would_refuse(self.fairness.client_id(environ.get("REMOTE_ADDR"),
+                                                                         environ.get("HTTP_X_FORWARDED_FOR")))
+        elif environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
                 or "query" not in environ.get("QUERY_STRING", ""):
             return self.next(environ, start_response)
+        if refused is None and environ.get("REQUEST_METHOD") == "POST":
+            return self.next(environ, start_response)
         request = Request(environ)
-        if "query" not in request.args:
+        if refused is None and "query" not in request.args:
             return self.next(environ, start_response)
         started = time.perf_counter()
         entry = {"form": "-", "id": "-"}
         try:
+            if refused is not None:
+                raise refused
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
-                status, headers, body = self._query(request, entry)
+                status, headers, body = self._query(request, entry, who)
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):
@@ -78,7 +89,7 @@ class LeanSparql:
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
         return [body]
 
-    def _query(self, request: Request, entry: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _query(self, request: Request, entry: dict, who: str) -> tuple[int, list[tuple[str, str]], bytes]:
         check_urlencoded(request.query_string)
         base = root_url_for(request, self.config, self.app.config.get("KGAPP_BOUND")) + PATH
         query = parse_request("GET", request.content_type, request.args, MultiDict(), b"",
@@ -87,7 +98,7 @@ class LeanSparql:
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:
-            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR)
+            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR, who)
         finally:
             self.serving.release(served)
         entry.update(rows=result.rows, truncated=result.truncated)

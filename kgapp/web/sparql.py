@@ -56,16 +56,17 @@ def endpoint():
         return protocol_request()
     fairness: Fairness = current_app.extensions["kgapp.fairness"]
     g.query_log = {"form": "-", "id": "-"}  # a refusal for fairness is logged too
+    who = current_client(fairness)
     try:
-        with fairness.admit(current_client(fairness)):
-            return protocol_request()
+        with fairness.admit(who):
+            return protocol_request(who)
     except Refused as e:
         if (m := metrics()) is not None:
             m.refused.labels(limit=e.limit).inc()
         raise
 
 
-def protocol_request():
+def protocol_request(who: str = "-"):
     mimetype = request.mimetype
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
     check_urlencoded(request.query_string)
@@ -81,7 +82,7 @@ def protocol_request():
         return description_or_page()
     g.query_log.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
     try:
-        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR)
+        result = get_executor().run(query, request.headers.get("Accept"), endpoint_url() + "#" + ROW_CAP_ANCHOR, who)
     except QueryTimeout:
         if (m := metrics()) is not None:
             m.timeouts.inc()

@@ -231,3 +231,14 @@ def test_cached_rule_answers_equal_fresh_ones(store):
         for _ in range(2):  # the second time every rule answer comes from the cache
             cached = run(store, **line)
             assert cached.as_dict() == fresh.as_dict()
+
+
+def test_the_icd_code_set_is_loaded_on_first_use_not_when_the_web_app_is_imported():
+    # ~165 MB and seconds: a server that checks no claim, and its query workers, must not pay for it
+    import subprocess
+    import sys
+
+    code = "import sys, kgapp.web; assert 'simple_icd_10_cm' not in sys.modules; " \
+           "from kgapp.check.icd import diagnosis; assert diagnosis('S04.51XA').billable; " \
+           "assert 'simple_icd_10_cm' in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0

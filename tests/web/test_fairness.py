@@ -84,3 +84,15 @@ def test_429s_are_counted(make_app):
     client = make_app(rate_limit=0.1, rate_burst=1).test_client()
     ask(client), ask(client)
     assert 'kgapp_rate_limited_total{limit="rate"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])  # refused before Flask's dispatch, or by Flask: the same 429
+def test_a_post_over_the_limit_is_refused_alike_on_both_paths(make_app, fast_path):
+    client = make_app(rate_limit=0.1, rate_burst=1, fast_path=fast_path).test_client()
+    post = lambda addr: client.post("/sparql", data={"query": ASK}, environ_base={"REMOTE_ADDR": addr})  # noqa: E731
+    assert post("10.0.0.1").status_code == 200
+    r = post("10.0.0.1")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and "per second" in r.get_data(as_text=True)
+    assert r.headers["Access-Control-Allow-Origin"] == "*" and r.mimetype == "text/plain"
+    assert post("10.0.0.2").status_code == 200
+    assert 'kgapp_rate_limited_total{limit="rate"} 1.0' in client.get("/metrics").get_data(as_text=True)
