@@ -17,7 +17,6 @@ from kgapp.build.synth import synthesize
 from kgapp.cli import main
 from kgapp.config import Config
 from kgapp.store import open_store
-from kgapp.web import create_app
 
 N_CODES = 400
 QUERIES = {
@@ -60,8 +59,8 @@ def test_inferred_reconstruction_types_are_consistent(synthetic):
 
 
 @pytest.fixture(scope="module")
-def server(synthetic):
-    with LiveServer(create_app({"store": synthetic[0], "testing": True})) as live:
+def server(synthetic, tmp_path_factory):
+    with LiveServer(synthetic[0], tmp_path_factory.mktemp("live") / "serve.log") as live:
         yield live
 
 
