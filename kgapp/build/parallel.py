@@ -192,7 +192,6 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
         remove_build_folder(folder)
         raise
     finish_build(root, folder, {**manifest(report, inferred), "graphs": counts, "triples": distinct, "stats": summary,
-                                "export_prefixes": exports.prefixes,
                                 "build_seconds": round(time.perf_counter() - started, 3)})
     stages["total"] = time.perf_counter() - started
     return folder, report, inferred, stages

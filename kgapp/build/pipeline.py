@@ -140,12 +140,11 @@ def _validate_and_reason(config: Config, say: Progress) -> tuple[list[SourceFile
 
 def _export_files(parsed: Parsed, base_iri: str) -> Extra:
     """write_build's last step: the build's export files, from the same quads as its store."""
-    def write(folder: Path, store, converted: dict) -> dict:
+    def write(folder: Path, store, converted: dict) -> None:
         exports = BuildExports(folder, base_iri)
         exports.write_sources(parsed)
         validation = str(VALIDATION_GRAPH), converted[str(VALIDATION_GRAPH)]
         exports.finish(store, validation, (str(INFERRED_GRAPH), converted[str(INFERRED_GRAPH)]))
-        return {"export_prefixes": exports.prefixes}
     return write
 
 

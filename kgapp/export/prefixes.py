@@ -39,16 +39,14 @@ def instance_prefixes(store: Store, base_iri: str | None = None) -> dict[str, st
 
 
 def export_prefixes_for(base_iri: str, quads: Iterable[ox.Quad]) -> dict[str, str]:
-    """The export prefixes of a build from its quads (the folders of IRIs with an rdf:type), as a build
-    records them before its store exists."""
+    """Export prefixes from quads (the folders of IRIs they give an rdf:type), for the export files a
+    build writes before it has a store: from the sources, so a folder only the reasoner types (agents,
+    via a property's range) gets none there, unlike export_prefixes of the built store."""
     typed = {q.subject.value.rpartition("/")[0] + "/" for q in quads
              if q.predicate == _TYPE and isinstance(q.subject, ox.NamedNode)}
     return {**BASE_PREFIXES, **folder_prefixes(typed, base_iri)}
 
 
 def export_prefixes(store: Store) -> dict[str, str]:
-    """Prefixes for Turtle, TriG and RDF/XML output: those the build wrote its export files with, else
-    computed once per opened (immutable) store."""
-    recorded = store.manifest.get("export_prefixes")
-    return memoised(store, "export_prefixes",
-                    lambda: dict(recorded) if recorded else {**BASE_PREFIXES, **instance_prefixes(store)})
+    """Prefixes for Turtle, TriG and RDF/XML output; computed once per opened (immutable) store."""
+    return memoised(store, "export_prefixes", lambda: {**BASE_PREFIXES, **instance_prefixes(store)})

@@ -67,9 +67,9 @@ def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
 
 # -- writing ---------------------------------------------------------------------------------------
 
-# Called with the build folder, its store (all graphs in) and the converted graphs' quads; what it
-# returns is added to the manifest (the build writes its export files through this).
-Extra = Callable[[Path, ox.Store, dict[str, list[ox.Quad]]], dict[str, Any]]
+# Called with the build folder, its store (all graphs in) and the converted graphs' quads, as the last
+# step of writing a build (the build writes its export files through this).
+Extra = Callable[[Path, ox.Store, dict[str, list[ox.Quad]]], None]
 
 
 def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
@@ -90,7 +90,7 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
         summary = compute_stats(store)
         write_index(folder, index_rows(store))
         if extra is not None:
-            manifest = {**manifest, **extra(folder, store, converted)}
+            extra(folder, store, converted)
         del converted
         store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     except BaseException as error:
