@@ -63,6 +63,11 @@ def child(code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def ratio(rdflib: float, kgapp: float) -> str:
+    x = rdflib / kgapp
+    return f"{x:.1f}x" if x < 10 else f"{x:,.0f}x"
+
+
 def kgapp(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "kgapp", *args], check=True, capture_output=True)
 
@@ -100,8 +105,8 @@ def main() -> None:
           "kgapp peak RSS MB (at start) | rdflib peak RSS MB (graph loaded) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, n, k, r in rows:
-        print(f"| {name} | {n:,} | {r['seconds']:.2f} | {k['seconds']:.3f} | {r['seconds'] / k['seconds']:.0f}x | "
-              f"{k['cached']:.3f} | {r['seconds'] / k['cached']:.0f}x | {k['peak_rss_mb']:.0f} "
+        print(f"| {name} | {n:,} | {r['seconds']:.2f} | {k['seconds']:.3f} | {ratio(r['seconds'], k['seconds'])} | "
+              f"{k['cached']:.3f} | {ratio(r['seconds'], k['cached'])} | {k['peak_rss_mb']:.0f} "
               f"({k['rss_before_mb']:.0f}) | {r['peak_rss_mb']:.0f} ({r['rss_before_mb']:.0f}) |")
 
 
