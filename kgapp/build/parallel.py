@@ -2,11 +2,12 @@
 
 Validation and reasoning both only read the asserted graph, so they are independent. After the
 sources are parsed (natively, in seconds) a child process is forked: it builds the rdflib graph pyshacl
-needs and validates it, then sends back the results graph as N-Triples. Meanwhile this process reasons
-over a set of the same triples (no rdflib Graph to fill) while a thread bulk-loads the source files
-into the new build's stores (Oxigraph releases the GIL), adds the inferred graph and writes the search
-index. When the report arrives a violation removes the half-written build folder; otherwise the
-validation graph, the counts and the statistics complete it. The results are those of the sequential
+needs and validates it, then sends back the results graph as N-Triples. Meanwhile this process writes
+the sources' part of the export files (kgapp.export.prebuilt) and reasons over a set of the same
+triples (no rdflib Graph to fill) while a thread bulk-loads the source files into the new build's
+store (Oxigraph releases the GIL); it adds the inferred graph and writes the search index. When the
+report arrives a violation removes the half-written build folder; otherwise the validation graph,
+the export files, the counts and the statistics complete it. The results are those of the sequential
 path (tests compare both). The child uses rdflib and pyshacl only: a forked process must not open an
 Oxigraph store (the threads RocksDB and the bulk loader rely on do not survive a fork; tried: it hangs).
 """
@@ -27,17 +28,18 @@ from rdflib import Graph
 from kgapp.build.load import Parsed, parse_sources, role_graphs, role_triples, to_graph
 from kgapp.build.reason import infer
 from kgapp.build.validate import Report, read_report, validate_graph
+from kgapp.export.prebuilt import BuildExports
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from kgapp.sources import SourceFile
 from kgapp.store.search_index import index_rows, write_index
 from kgapp.store.stats import compute as compute_stats
 from kgapp.store.writer import (
-    ASSERTED_DIR,
     STORE_DIR,
     fill_files,
     fill_graphs,
     finish_build,
     graph_counts,
+    loads_natively,
     new_build_folder,
     remove_build_folder,
 )
@@ -103,8 +105,13 @@ def _drain(parsed: Parsed) -> Iterator[tuple[SourceFile, list[ox.Quad]]]:
         yield parsed.pop()
 
 
+def not_native(parsed: Parsed, base_iri: str) -> dict[SourceFile, list[ox.Quad]]:
+    """The quads of the sources the store does not load from their files (see fill_files)."""
+    return {source: quads for source, quads in parsed if not loads_natively(source, base_iri)}
+
+
 class _Filler(threading.Thread):
-    """Bulk-loads the source files into the build's stores while the main thread reasons."""
+    """Bulk-loads the source files into the build's store while the main thread reasons."""
 
     def __init__(self, *args):
         super().__init__(name="kgapp-fill", daemon=True)
@@ -139,16 +146,23 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
     validator = Forked(lambda: _validate(parsed))  # forked before any thread or store exists
     folder, filler = new_build_folder(root), None
     try:
-        store, asserted = ox.Store(str(folder / STORE_DIR)), ox.Store(str(folder / ASSERTED_DIR))
-        filler = _Filler(store, sources, base_iri, asserted)
+        store = ox.Store(str(folder / STORE_DIR))
+        # Files with blank nodes are parsed again for the store and the export files: the validator's
+        # report copies some of its blank nodes (shape paths), which must stay apart from the shapes'.
+        own = dict(parse_sources([s for s, _ in parsed if not loads_natively(s, base_iri)], base_iri))
+        filler = _Filler(store, sources, base_iri, own)
         filler.start()
+        mark = time.perf_counter()
+        exports = BuildExports(folder, base_iri)
+        exports.write_sources([(s, own.get(s, q)) for s, q in parsed])  # now: reasoning drops the quads
+        stages["exports"] = time.perf_counter() - mark
         mark = time.perf_counter()
         ontology = role_graphs([(s, q) for s, q in parsed if s.role == "ontology"]).get("ontology", Graph())
         inferred = infer(role_triples(_drain(parsed), ("data", "ontology")), ontology)
         stages["reason"] = time.perf_counter() - mark
         stages["store_files"] = filler.finish()
         mark = time.perf_counter()
-        fill_graphs(store, [(str(INFERRED_GRAPH), inferred)])
+        inferred_quads = fill_graphs(store, [(str(INFERRED_GRAPH), inferred)])
         write_index(folder, index_rows(store))  # the index leaves the validation graph out anyway
         stages["store_index"] = time.perf_counter() - mark
         mark = time.perf_counter()
@@ -159,18 +173,22 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
             raise reject(report)
         say(f"valid: {len(report.warnings)} warning(s); inferred {len(inferred)} triples; finishing the store")
         mark = time.perf_counter()
-        fill_graphs(store, [(str(VALIDATION_GRAPH), report.graph)], asserted)
+        checked = fill_graphs(store, [(str(VALIDATION_GRAPH), report.graph)])
+        exports.finish(store, *checked.items(), *inferred_quads.items())
+        del checked, inferred_quads
+        stages["exports"] += time.perf_counter() - mark
+        mark = time.perf_counter()
         names = [str(s.graph) for s in sources] + [str(INFERRED_GRAPH), str(VALIDATION_GRAPH)]
         counts, distinct = graph_counts(store, names)
         summary = compute_stats(store, (counts, distinct))
-        del store, asserted  # closes RocksDB before anyone opens the folder read-only
+        del store  # closes RocksDB before anyone opens the folder read-only
         stages["store_stats"] = time.perf_counter() - mark
     except BaseException as error:
         validator.cancel()
         if filler is not None:
             filler.join()
         traceback.clear_frames(error.__traceback__)  # frames below still hold the stores open
-        store = asserted = None  # noqa: F841  (drops the last references, so RocksDB closes)
+        store = None  # noqa: F841  (drops the last reference, so RocksDB closes)
         remove_build_folder(folder)
         raise
     finish_build(root, folder, {**manifest(report, inferred), "graphs": counts, "triples": distinct, "stats": summary,

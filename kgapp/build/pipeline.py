@@ -13,12 +13,13 @@ from pathlib import Path
 from rdflib import Graph
 
 from kgapp.build import cache
-from kgapp.build.load import load_sources, subjects_by_source
-from kgapp.build.parallel import build_in_parallel
+from kgapp.build.load import Parsed, load_sources, parse_sources, subjects_by_source
+from kgapp.build.parallel import build_in_parallel, not_native
 from kgapp.build.reason import infer
 from kgapp.build.validate import Report, read_report, validate_graph
 from kgapp.config import Config
 from kgapp.errors import KgappError
+from kgapp.export.prebuilt import BuildExports
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from kgapp.sources import (
     RDF_SUFFIXES,
@@ -32,7 +33,7 @@ from kgapp.sources import (
 from kgapp.store.remote.build import write_remote_build
 from kgapp.store.remote.bulk import BulkLoader
 from kgapp.store.spec import RemoteSpec
-from kgapp.store.writer import write_build
+from kgapp.store.writer import Extra, write_build
 
 Progress = Callable[[str], None]
 
@@ -137,6 +138,16 @@ def _validate_and_reason(config: Config, say: Progress) -> tuple[list[SourceFile
     return inputs.sources, report, infer(inputs.asserted, inputs.ontology)
 
 
+def _export_files(parsed: Parsed, base_iri: str) -> Extra:
+    """write_build's last step: the build's export files, from the same quads as its store."""
+    def write(folder: Path, store, converted: dict) -> None:
+        exports = BuildExports(folder, base_iri)
+        exports.write_sources(parsed)
+        validation = str(VALIDATION_GRAPH), converted[str(VALIDATION_GRAPH)]
+        exports.finish(store, validation, (str(INFERRED_GRAPH), converted[str(INFERRED_GRAPH)]))
+    return write
+
+
 def build(config: Config, progress: Progress | None = None) -> BuildResult:
     """Run the whole pipeline; raises SourceError or BuildRejected without touching the current store."""
     say = progress or (lambda _msg: None)
@@ -182,7 +193,9 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
                                        say, bulk)["triples"]
             folder: Path | RemoteSpec = config.store
         else:
-            folder = write_build(root, sources, graphs, manifest(report, inferred), config.base_iri)
+            parsed = parse_sources(sources, config.base_iri)  # for the export files (and files with blank nodes)
+            folder = write_build(root, sources, graphs, manifest(report, inferred), config.base_iri,
+                                 not_native(parsed, config.base_iri), _export_files(parsed, config.base_iri))
             total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
         if cached is None:
             cache.save(root, key, report.graph, inferred)

@@ -11,14 +11,11 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from kgapp.export.layout import CHUNK, EXPORTS, file_name, rights_header, serve_prebuilt
 from kgapp.export.prefixes import export_prefixes
-from kgapp.formats import Format, by_name, prefix_args, serialize_rdf
+from kgapp.formats import Format, by_name, serialize_rdf
 from kgapp.namespaces import INFERRED_GRAPH
-from kgapp.rights import RIGHTS
 from kgapp.store.base import Store
-from kgapp.store.writer import ASSERTED_DIR
-
-CHUNK = 64 * 1024
 
 
 def exported_graphs(store, inferred: bool) -> list[str]:
@@ -59,10 +56,13 @@ def write_export(store, fmt: str, output: BinaryIO, inferred: bool = False) -> N
     """Write the export in format ``fmt`` (a kgapp.formats name) to a binary stream.
 
     The one implementation behind `kgapp export` and the web's /export.*, so both give the same bytes.
-    A build never changes, so the first export of a format is also written to the build folder and
-    later ones stream that file (serialising a million triples takes seconds; copying them doesn't).
+    A local build writes its exports while it is built (kgapp.export.prebuilt): they are copied from
+    there. Otherwise (a build from before that, a remote server) the first export of a format is
+    serialised from the store and also written to the build folder, and later ones stream that file.
     """
     f = export_format(fmt)
+    if serve_prebuilt(store.folder, f, inferred, output):
+        return
     cached = _cache_path(store, fmt, inferred)
     if cached is not None and cached.is_file():
         with open(cached, "rb") as source:
@@ -83,19 +83,6 @@ def write_export(store, fmt: str, output: BinaryIO, inferred: bool = False) -> N
         os.replace(tmp.name, cached)
 
 
-def rights_header(f: Format) -> bytes:
-    """The rights statement as comment lines, for the formats that have comments ("#" lines)."""
-    if f.name not in ("turtle", "ntriples", "trig", "nquads"):
-        return b""
-    words, lines, line = RIGHTS.split(), [], "#"
-    for word in words:
-        if len(line) + 1 + len(word) > 100:
-            lines.append(line)
-            line = "#"
-        line += " " + word
-    return ("\n".join([*lines, line]) + "\n").encode("utf-8")
-
-
 def _serialise(store, f: Format, output, inferred: bool) -> None:
     # Exports carry whose content is whose, as VoID and the pages do. The header goes out with the first
     # byte of data, so a store that fails before answering still fails before anything is sent.
@@ -107,11 +94,6 @@ def _serialise(store, f: Format, output, inferred: bool) -> None:
     if inferred and f.kind == "rdf" and store.folder is not None:
         # everything, inferred included, is exactly the store's default graph: dump it natively
         store.dump(output, f.ox_rdf, graph="", prefixes=prefixes)
-        return
-    if f.kind == "rdf" and store.folder is not None and (store.folder / ASSERTED_DIR).is_dir():
-        # the build wrote the asserted union as a store of its own: dump that natively too
-        asserted = ox.Store.read_only(str(store.folder / ASSERTED_DIR))
-        asserted.dump(output, f.ox_rdf, from_graph=ox.DefaultGraph(), **prefix_args(f.ox_rdf, prefixes))
         return
     if f.name == "nquads" and store.folder is not None:
         for g in graphs:  # each graph dumped natively as N-Triples, its name added to every line
@@ -167,7 +149,7 @@ class _NamedLines(io.RawIOBase):
 
 
 def _cache_path(store: Store, fmt: str, inferred: bool) -> Path | None:
-    return store.folder / "exports" / export_filename(fmt, inferred) if store.folder else None
+    return store.folder / EXPORTS / export_filename(fmt, inferred) if store.folder else None
 
 
 def _open_tmp(cached: Path | None):
@@ -199,6 +181,5 @@ class _Tee(io.RawIOBase):
         self.output.flush()
 
 
-
 def export_filename(fmt: str, inferred: bool = False) -> str:
-    return f"kgapp{'-inferred' if inferred else ''}.{export_format(fmt).extension}"
+    return file_name(export_format(fmt), inferred)

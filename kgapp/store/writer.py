@@ -4,7 +4,7 @@ Layout under the store root::
 
     current -> builds/20261123T101500-ab12cd34     (symlink, swapped atomically)
     builds/<id>/oxigraph/                          (RocksDB files)
-    builds/<id>/asserted/                          (a second store: the asserted union, for exports)
+    builds/<id>/exports/                           (every export, written by the build: kgapp.export.prebuilt)
     builds/<id>/search.sqlite                      (full-text index)
     builds/<id>/manifest.json                      (written last: a build without it is incomplete)
 
@@ -24,7 +24,7 @@ import shutil
 import time
 import traceback
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kgapp.namespaces import DEFAULT_BASE_IRI, INFERRED_GRAPH
+from kgapp.namespaces import DEFAULT_BASE_IRI
 from kgapp.sources import SourceFile, parse_quads
 from kgapp.store.embedded import MANIFEST, current_build
 from kgapp.store.lease import is_leased
@@ -67,29 +67,37 @@ def graph_quads(graph: Graph, name: str) -> Iterator[ox.Quad]:
 
 # -- writing ---------------------------------------------------------------------------------------
 
+# Called with the build folder, its store (all graphs in) and the converted graphs' quads, as the last
+# step of writing a build (the build writes its export files through this).
+Extra = Callable[[Path, ox.Store, dict[str, list[ox.Quad]]], None]
+
+
 def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
-                manifest: dict[str, Any], base_iri: str = DEFAULT_BASE_IRI) -> Path:
-    """Write a new build and make it current: source ``files`` are bulk-loaded natively, ``graphs``
-    (graph IRI, rdflib graph: the inferred and validation graphs) converted."""
+                manifest: dict[str, Any], base_iri: str = DEFAULT_BASE_IRI,
+                parsed: dict[SourceFile, list[ox.Quad]] | None = None, extra: Extra | None = None) -> Path:
+    """Write a new build and make it current: source ``files`` are bulk-loaded natively (or from
+    ``parsed``, see fill_files), ``graphs`` (graph IRI, rdflib graph: the inferred and validation
+    graphs) converted."""
     started = time.perf_counter()
     files, graphs = list(files), list(graphs)
     folder = new_build_folder(root)
     store: ox.Store | None = None
-    asserted: ox.Store | None = None
     try:
-        store, asserted = ox.Store(str(folder / STORE_DIR)), ox.Store(str(folder / ASSERTED_DIR))
-        fill_files(store, files, base_iri, asserted)
-        fill_graphs(store, graphs, asserted)
-        asserted = None
+        store = ox.Store(str(folder / STORE_DIR))
+        fill_files(store, files, base_iri, parsed)
+        converted = fill_graphs(store, graphs)
         counts, distinct = graph_counts(store, [str(s.graph) for s in files] + [n for n, _ in graphs])
         summary = compute_stats(store, (counts, distinct))
         write_index(folder, index_rows(store))
+        if extra is not None:
+            extra(folder, store, converted)
+        del converted
         store = None  # the last reference: closes RocksDB before anyone opens the folder read-only
     except BaseException as error:
         # The frames below this one (fill, stats…) still reference the stores through the traceback;
         # clearing them lets RocksDB close before its folder is removed.
         traceback.clear_frames(error.__traceback__)
-        store = asserted = None
+        store = None
         remove_build_folder(folder)
         raise
     return finish_build(root, folder, {**manifest, "graphs": counts, "triples": distinct, "stats": summary,
@@ -99,7 +107,6 @@ def write_build(root: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[
 
 
 STORE_DIR = "oxigraph"
-ASSERTED_DIR = "asserted"  # a second store: the union of the asserted graphs in its default graph (exports)
 
 
 def new_build_folder(root: Path) -> Path:
@@ -135,44 +142,45 @@ def fill(store: ox.Store, files: Iterable[SourceFile], graphs: Iterable[tuple[st
     return graph_counts(store, [str(s.graph) for s in files] + [n for n, _ in graphs])
 
 
-def fill_files(store: ox.Store, files: Iterable[SourceFile], base_iri: str, asserted: ox.Store | None = None) -> None:
-    """Bulk-load source files into their named graphs and the default graph (and ``asserted``'s default graph).
+def loads_natively(source: SourceFile, base_iri: str) -> bool:
+    """Whether fill_files loads ``source`` from its file natively; otherwise from its parsed quads."""
+    return base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not _may_have_blank_nodes(source.path)
 
-    Native loads release the GIL, so this can run in a thread while Python validates and reasons.
+
+def fill_files(store: ox.Store, files: Iterable[SourceFile], base_iri: str,
+               parsed: dict[SourceFile, list[ox.Quad]] | None = None) -> None:
+    """Bulk-load source files into their named graphs and the default graph.
+
+    Native loads release the GIL, so this can run in a thread while Python validates and reasons. A
+    file in ``parsed`` (or one loads_natively refuses) is loaded from its quads instead: parsed once, a
+    blank node keeps one id in every graph, and the build's export files, written from the same
+    quads, hold the very terms the store does.
     """
     default = ox.DefaultGraph()
     for source in files:
         name = str(source.graph)
-        if base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not _may_have_blank_nodes(source.path):
-            for target, into in ((ox.NamedNode(name), store), (default, store), (default, asserted)):
-                if into is not None:
-                    into.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
-        else:  # parsed once, so a blank node keeps one id in every graph and both stores
-            quads = parse_quads(source, ox.NamedNode(name), base_iri)
+        quads = parsed.get(source) if parsed else None
+        if quads is None and loads_natively(source, base_iri):
+            for target in (ox.NamedNode(name), default):
+                store.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
+        else:
+            quads = quads if quads is not None else parse_quads(source, ox.NamedNode(name), base_iri)
             store.bulk_extend(quads)
-            triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in quads]
-            for into in (store, asserted):
-                if into is not None:
-                    into.bulk_extend(triples)
-    for into in (store, asserted):
-        if into is not None:
-            into.flush()
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    store.flush()
 
 
-def fill_graphs(store: ox.Store, graphs: Iterable[tuple[str, Graph]], asserted: ox.Store | None = None) -> None:
-    """Add rdflib graphs (the inferred and validation graphs) to their named graphs and the default graph,
-    and all but the inferred graph to ``asserted``'s default graph."""
+def fill_graphs(store: ox.Store, graphs: Iterable[tuple[str, Graph]]) -> dict[str, list[ox.Quad]]:
+    """Add rdflib graphs (the inferred and validation graphs) to their named graphs and the default
+    graph; returns each graph's quads (converted once)."""
     default = ox.DefaultGraph()
+    converted = {}
     for name, graph in graphs:
-        quads = list(graph_quads(graph, name))  # converted once, loaded into both graphs
+        quads = converted[name] = list(graph_quads(graph, name))
         store.bulk_extend(quads)
-        triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in quads]
-        store.bulk_extend(triples)
-        if asserted is not None and name != str(INFERRED_GRAPH):
-            asserted.bulk_extend(triples)
-    for into in (store, asserted):
-        if into is not None:
-            into.flush()
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    store.flush()
+    return converted
 
 
 def graph_counts(store: ox.Store, names: Iterable[str]) -> tuple[dict[str, int], int]:
