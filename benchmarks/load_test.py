@@ -37,6 +37,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -154,6 +155,39 @@ def serve(app):
                            clear_untrusted_proxy_headers=False)
     threading.Thread(target=server.run, daemon=True).start()
     return server, server.effective_port
+
+
+class _Served:
+    """`kgapp serve` (granian, its default server) in its own process, with ``settings`` as KGAPP_* variables."""
+
+    def __init__(self, settings: dict):
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            self.port = probe.getsockname()[1]
+        env = {**os.environ, **{f"KGAPP_{k.upper()}": str(v) for k, v in settings.items() if k != "store"}}
+        self.process = subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--store", str(settings["store"]),
+                                         "--port", str(self.port)], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True,
+                                        cwd=Path(__file__).resolve().parent.parent)  # this checkout's kgapp
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("kgapp serve did not become ready")
+
+    def close(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def serve_process(settings: dict) -> tuple[_Served, int]:
+    served = _Served(settings)
+    return served, served.port
 
 
 def request(conn: http.client.HTTPConnection, query: str, client: str | None = None):
@@ -318,9 +352,10 @@ def fairness_test(args) -> str:
             continue
         settings = {"store": store_path, "query_timeout": 2.0, "max_rows": 10_000, "trusted_proxies": "127.0.0.1",
                     **(limits or NO_LIMITS)}
-        app = create_app(Config.from_mapping(settings))
-        server, port = serve(app)
-        warm_up(port, app.config["KGAPP"].max_concurrent_queries)
+        config = Config.from_mapping(settings)
+        app = create_app(config) if args.server == "waitress" else None
+        server, port = serve(app) if app is not None else serve_process(settings)
+        warm_up(port, config.max_concurrent_queries)
         times: list[float] = []
         statuses: Counter = Counter()
         problems: list[str] = []
@@ -389,7 +424,8 @@ def fairness_test(args) -> str:
             statuses.update({("greedy", status): n for status, n in greedy_result.get(60).items()})
             outside.close()
         server.close()
-        close_app(app)
+        if app is not None:
+            close_app(app)
         rows.append((name, times, statuses, problems, swapped))
         print(fairness_report(args, rows[-1:]).splitlines()[-2 if not (problems or swapped) else -3],
               file=sys.stderr, flush=True)  # each phase as it ends
@@ -518,6 +554,8 @@ def main() -> None:
     parser.add_argument("--polite", action="store_true", help="the greedy client (--greedy-process) honours Retry-After")
     parser.add_argument("--greedy-process", action="store_true",
                         help="run the greedy client in a process of its own, not as threads beside the server")
+    parser.add_argument("--server", choices=("waitress", "granian"), default="waitress",
+                        help="--fairness: waitress in this process, or `kgapp serve` (granian) in its own")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()

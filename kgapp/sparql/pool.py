@@ -1,8 +1,9 @@
 """The query worker processes of one build: at most ``query_workers``, each within its share of ``query_memory``.
 
 Two pools share the bound: workers at the normal CPU priority, and workers whose niceness is raised by
-``low_priority_nice`` for the queries of a client that already runs another (kgapp.sparql.executor), so the
-kernel gives the cores to everyone else's queries first. A worker's niceness cannot be lowered again, so
+``low_priority_nice`` (and, on Linux, scheduled SCHED_IDLE: they run only on a core nobody else wants) for
+the queries of a client that already runs another (kgapp.sparql.executor), so the kernel gives the cores
+to everyone else's queries first. A worker's niceness cannot be lowered again, so
 an idle worker of the other pool is ended when a new one of this pool is needed and the bound is reached.
 Waiting for a worker is fair by client (kgapp.sparql.gate). Workers start lazily; one whose memory grew
 past half its limit is replaced after its answer (kgapp.sparql.worker).

@@ -43,6 +43,8 @@ def _worker(conn: Connection, build: str, nice: int = 0, memory: int = 0) -> Non
     back to the system."""
     if nice:
         os.nice(nice)
+        if hasattr(os, "SCHED_IDLE"):  # run only on a core nobody else wants (Linux; no privilege needed)
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     try:
         store, failure = EmbeddedStore.open_build(Path(build)), None
     except Exception as e:  # noqa: BLE001 - reported to the request, which answers 503

@@ -104,6 +104,8 @@ def test_a_clients_second_query_runs_at_a_lower_cpu_priority_and_others_do_not(m
     wait_busy(executor, 2)
     niceness = sorted(os.getpriority(os.PRIO_PROCESS, w.process.pid) for w in executor._busy)
     assert niceness == [base, min(19, base + Config().low_priority_nice)]
+    policies = sorted(os.sched_getscheduler(w.process.pid) for w in executor._busy)
+    assert policies == sorted([os.SCHED_OTHER, os.SCHED_IDLE])  # the second only runs on an idle core
     assert ask(app, COUNT, "10.0.0.2").status_code == 200  # another client: at once, in the normal pool
     for thread, _ in (first, second):
         thread.join(15)
