@@ -43,3 +43,16 @@ def expected_graphs(store, inferred: bool) -> dict[str, Graph]:
         for q in store.quads(name):
             g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return out
+
+
+def assert_same_graphs(data: bytes, rdflib_format: str, want: dict[str, Graph]) -> None:
+    """``data`` (a dataset export) holds exactly ``want``'s named graphs, each isomorphic to its expected one."""
+    from rdflib import Dataset
+    from rdflib.compare import isomorphic
+
+    ds = Dataset()
+    ds.parse(data=data, format=rdflib_format)
+    got = {str(c.identifier): c for c in ds.graphs() if len(c)}
+    assert set(got) == set(want)
+    for name, graph in want.items():
+        assert isomorphic(got[name], graph), name
