@@ -8,7 +8,7 @@ import signal
 from flask import Flask
 
 from kgapp.config import Config
-from kgapp.web.app import create_app
+from kgapp.web.app import close_app, create_app
 from kgapp.web.context import get_serving
 from kgapp.web.server import BOUND_ENV, bound_address
 
@@ -33,5 +33,8 @@ def serve_waitress(config: Config, host: str, port: int, threads: int) -> None:
     app = prepared(create_app(config), bound_address(host, port))
     # Waitress drops X-Forwarded-* unless told otherwise; with trusted_proxies set they are kept, and the
     # app (kgapp.web.fairness) decides whether the peer may speak for the client.
-    serve(app, host=host, port=port, threads=threads, ident="kgapp",
-          clear_untrusted_proxy_headers=not config.trusted_proxies.strip())
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="kgapp",
+              clear_untrusted_proxy_headers=not config.trusted_proxies.strip())
+    finally:  # Ctrl+C ends serve(): stop the workers now, not in the interpreter's exit handlers
+        close_app(app)
