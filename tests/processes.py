@@ -18,12 +18,14 @@ ex:a ex:note "added by a later build" .
 """
 
 
-def serve(store: Path, port: int, stderr: Any = subprocess.PIPE, **settings: str) -> subprocess.Popen:
+def serve(store: Path, port: int, stderr: Any = subprocess.PIPE, preexec_fn: Any = None,
+          **settings: str) -> subprocess.Popen:
     # Only loopback; the child builds with the shipped data if it finds no complete build.
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **{f"KGAPP_{k.upper()}": v for k, v in settings.items()}}
     env.pop("KGAPP_STORE", None)
     return subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+                             "--store", str(store)], env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+                            preexec_fn=preexec_fn)
 
 
 def wait_ready(port: int, within: float) -> dict:

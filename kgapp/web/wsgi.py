@@ -33,6 +33,10 @@ def serve_waitress(config: Config, host: str, port: int, threads: int) -> None:
     app = prepared(create_app(config), bound_address(host, port))
     # Waitress drops X-Forwarded-* unless told otherwise; with trusted_proxies set they are kept, and the
     # app (kgapp.web.fairness) decides whether the peer may speak for the client.
+    # Ctrl+C and a supervisor's SIGTERM stop the server cleanly, even when it was started with SIGINT
+    # ignored (as a shell does for a background job); SIGTERM would otherwise end it without cleanup.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         serve(app, host=host, port=port, threads=threads, ident="kgapp",
               clear_untrusted_proxy_headers=not config.trusted_proxies.strip())

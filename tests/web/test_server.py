@@ -49,10 +49,15 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
-@pytest.mark.parametrize("server", ["granian", "waitress"])
-def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy, server):
+def _ignoring_sigint() -> None:  # how a shell starts a background job: SIGINT ignored, inherited by the server
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("server, stop", [("granian", signal.SIGINT), ("waitress", signal.SIGINT),
+                                          ("granian", signal.SIGTERM), ("waitress", signal.SIGTERM)])
+def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy, server, stop):
     port = free_port()
-    process = serve(store_copy, port, server=server)
+    process = serve(store_copy, port, preexec_fn=_ignoring_sigint, server=server)
     try:
         ready = wait_ready(port, 60)
         assert ready["status"] == "ready"
@@ -69,7 +74,7 @@ def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy,
             assert r.status == 200
         children = _descendants(process.pid)
         assert children  # at least a query worker (and granian's HTTP worker)
-        process.send_signal(signal.SIGINT)  # as Ctrl+C
+        process.send_signal(stop)  # as Ctrl+C, or a supervisor stopping it
         err = process.communicate(timeout=30)[1].decode()
     finally:
         if process.returncode is None:
