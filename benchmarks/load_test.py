@@ -37,7 +37,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -51,6 +50,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from ports import free_port  # noqa: E402  (the test suite's helpers)
+from processes import descendants, stop_server, wait_ready  # noqa: E402
+from processes import serve as serve_command  # noqa: E402
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -123,22 +127,6 @@ def memory_kb(pids: list[int]) -> tuple[int, int, int]:
     return rss, pss, anon
 
 
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (the forkserver and the query workers it forks)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return found
-
-
 def expected_answers(store_path: str) -> tuple[int, dict]:
     """The store's own answers to the competency questions, computed in a child process so that the
     serving process's memory is its own."""
@@ -161,28 +149,13 @@ class _Served:
     """`kgapp serve` (granian, its default server) in its own process, with ``settings`` as KGAPP_* variables."""
 
     def __init__(self, settings: dict):
-        with socket.create_server(("127.0.0.1", 0)) as probe:
-            self.port = probe.getsockname()[1]
-        env = {**os.environ, **{f"KGAPP_{k.upper()}": str(v) for k, v in settings.items() if k != "store"}}
-        self.process = subprocess.Popen([sys.executable, "-m", "kgapp", "serve", "--store", str(settings["store"]),
-                                         "--port", str(self.port)], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=Path(__file__).resolve().parent.parent)  # this checkout's kgapp
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2).read()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("kgapp serve did not become ready")
+        self.port = free_port()
+        self.process = serve_command(settings["store"], self.port, stderr=subprocess.DEVNULL,
+                                     **{k: str(v) for k, v in settings.items() if k != "store"})
+        wait_ready(self.port, 120)
 
     def close(self) -> None:
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        stop_server(self.process)
 
 
 def serve_process(settings: dict) -> tuple[_Served, int]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,19 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait(5)
     if process.stderr is not None:
         process.stderr.close()
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (the forkserver and the query workers it forks)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found

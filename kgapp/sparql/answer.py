@@ -54,7 +54,8 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
 
     try:
         shape = plan(text) if top_k and store.top_k_in_caller else None
-        return (shape and topk_answer(run, shape)) or run(text)
+        kept = topk_answer(run, shape) if shape is not None else None
+        return kept if kept is not None else run(text)
     except KgappError:
         raise
     except SyntaxError as e:

@@ -16,7 +16,6 @@ import socket
 
 from kgapp.config import Config
 
-SERVERS = ("granian", "waitress")
 BOUND_ENV = "KGAPP_BOUND_ADDRESS"  # read by kgapp.web.wsgi in the worker
 
 

@@ -14,26 +14,9 @@ from pathlib import Path
 
 import pytest
 from ports import free_port
-from processes import serve, stop_server, wait_ready
+from processes import descendants, serve, stop_server, wait_ready
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-
-
-def _descendants(pid: int) -> set[int]:
-    """Live processes below ``pid``: the HTTP worker, the forkserver and query workers."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def _alive(pids: set[int]) -> set[int]:
@@ -72,7 +55,7 @@ def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy,
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(heavy)}",
                                     timeout=30) as r:
             assert r.status == 200
-        children = _descendants(process.pid)
+        children = set(descendants(process.pid)) - {process.pid}
         assert children  # at least a query worker (and granian's HTTP worker)
         process.send_signal(stop)  # as Ctrl+C, or a supervisor stopping it
         err = process.communicate(timeout=30)[1].decode()
