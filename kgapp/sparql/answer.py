@@ -30,6 +30,7 @@ from kgapp.formats import (
     best_format,
     by_name,
 )
+from kgapp.sparql.hashjoin import rewrite as hashed
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.results import Written, write_result
 from kgapp.sparql.topk import plan
@@ -42,10 +43,11 @@ _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "
 
 def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, base_iri: str | None = None,
-              top_k: bool = False) -> QueryResult:
+              planned: bool = False) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
     kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``).
-    ``top_k``: answer ORDER BY … LIMIT by kgapp.sparql.topk where the store gains from it."""
+    ``planned``: where the store gains from it, hash wide joins (kgapp.sparql.hashjoin) and answer
+    ORDER BY … LIMIT as a top-k (kgapp.sparql.topk)."""
     check_query(text)
 
     def run(sparql: str) -> QueryResult:
@@ -53,7 +55,10 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
                            named_graphs=None if named_graphs is None else list(named_graphs), base_iri=base_iri)
 
     try:
-        shape = plan(text) if top_k and store.top_k_in_caller else None
+        shape = None
+        if planned and store.plans_in_caller:
+            text = hashed(text, store.manifest.get("stats")) or text
+            shape = plan(text)
         kept = topk_answer(run, shape) if shape is not None else None
         return kept if kept is not None else run(text)
     except KgappError:
@@ -106,11 +111,11 @@ def result_kind(result: QueryResult) -> str:
 
 
 def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int,
-           cap_link: str | None = None, top_k: bool = False) -> tuple[Format, Written]:
+           cap_link: str | None = None, planned: bool = False) -> tuple[Format, Written]:
     """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
-    answer links to ``cap_link``, the page explaining the cap; ``top_k`` as in ``run_query``)."""
+    answer links to ``cap_link``, the page explaining the cap; ``planned`` as in ``run_query``)."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri,
-                       top_k)
+                       planned)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
         return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here

@@ -137,7 +137,7 @@ class QueryExecutor:
         worker = self.pool.checkout(client, low, wait)
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
                "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows,
-               "cap_link": cap_link, "top_k": self.fast_path}
+               "cap_link": cap_link, "planned": self.fast_path}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
             if not worker.conn.poll(self.timeout):

@@ -93,7 +93,7 @@ def _answer(store: Store, job: dict[str, Any], recycle_at: int = 0) -> tuple[byt
     request = QueryRequest(job["text"], _tuple(job["default"]), _tuple(job["named"]), tuple(job["formats"]),
                            job["base"])
     try:
-        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"], job.get("top_k", False))
+        fmt, written = answer(store, request, job["accept"], job["max_rows"], job["cap_link"], job.get("planned", False))
     except KgappError as e:
         return _error(e.status, e.message, e.headers), None
     except MemoryError:

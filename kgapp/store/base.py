@@ -43,9 +43,11 @@ class Store(Protocol):
     search_index: Path | None
     # Values derived from this (immutable) build, computed once per opened store.
     memo: dict[str, Any]
-    # ORDER BY … LIMIT is faster as a top-k over unordered solutions in the caller (kgapp.sparql.topk):
-    # true for the embedded store, whose sort reads the store on every comparison; false for a server.
-    top_k_in_caller: bool
+    # kgapp plans around the store's evaluator in the caller: ORDER BY … LIMIT as a top-k over unordered
+    # solutions (kgapp.sparql.topk) and wide joins hashed (kgapp.sparql.hashjoin). True for the embedded
+    # store, whose sort reads the store on every comparison and whose joins look up row by row; false for
+    # a server, which plans its own.
+    plans_in_caller: bool
 
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,

@@ -205,7 +205,7 @@ def test_a_closed_app_answers_503_not_500(make_app):
 def test_a_remote_store_is_queried_in_the_request_thread(store):
     class Remote:  # a store with no local build folder (as a SPARQL server): no worker processes
         folder = None
-        top_k_in_caller = False
+        plans_in_caller = False
 
         def query(self, text, **kwargs):
             return store.query(text, **kwargs)

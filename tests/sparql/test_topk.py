@@ -112,8 +112,8 @@ def test_the_endpoint_answers_the_same_bytes_with_the_top_k_and_without(make_app
 
 
 def test_run_query_uses_it_only_when_asked_and_the_store_gains(store):
-    fast = _rows_of(run_query(store, ORDERED, top_k=True))
-    assert fast == _rows_of(run_query(store, ORDERED, top_k=False)) and len(fast) == 4
+    fast = _rows_of(run_query(store, ORDERED, planned=True))
+    assert fast == _rows_of(run_query(store, ORDERED, planned=False)) and len(fast) == 4
 
 
 def _rows_of(result) -> list[tuple[str, ...]]:
