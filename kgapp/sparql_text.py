@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,14 +34,12 @@ class Token:
     offset: int
 
 
-def tokens(text: str) -> Iterator[Token]:
-    """The significant tokens of ``text`` (whitespace and comments dropped)."""
+def tokens(text: str) -> tuple[Token, ...]:
+    """The significant tokens of ``text`` (whitespace and comments dropped), lexed once per text."""
     if len(text) <= _CACHED_LENGTH:
-        yield from _lexed(text)
-        return
-    for m in _TOKEN.finditer(text):
-        if m.lastgroup not in ("ws", "comment"):
-            yield Token(m.lastgroup, m.group(), m.start())
+        return _lexed(text)
+    return tuple(Token(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)  # type: ignore[arg-type]
+                 if m.lastgroup not in ("ws", "comment"))
 
 
 _CACHED_LENGTH = 8192  # a request's query is judged several times (form, updates, SERVICE, bounded): lex it once
@@ -54,6 +51,7 @@ def _lexed(text: str) -> tuple[Token, ...]:
                  if m.lastgroup not in ("ws", "comment"))
 
 
+@lru_cache(maxsize=64)
 def query_form(text: str) -> str | None:
     """The first keyword after the prologue, upper-cased (SELECT, ASK, INSERT, LOAD…), or None."""
     expect_iri = expect_pname = False
@@ -83,6 +81,8 @@ def is_update(text: str) -> bool:
 
 def service_position(text: str) -> tuple[int, int] | None:
     """(line, column) of the first SERVICE keyword, or None: federated calls would fetch from the network."""
+    if "service" not in text.lower():  # the keyword cannot be there: spare the pass over the tokens
+        return None
     for tok in tokens(text):
         if tok.kind == "name" and tok.value.upper() == "SERVICE":
             return line_column(text, tok.offset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from flask import current_app, request
 from werkzeug.wrappers import Request
@@ -18,6 +19,7 @@ def split_list(value: str) -> list[str]:
     return [item.strip().lower() for item in value.split(",") if item.strip()]
 
 
+@lru_cache(maxsize=256)
 def is_loopback(host: str) -> bool:
     """``host`` (a name or an address, without port) names this machine's loopback interface."""
     host = host.strip("[]").lower()
