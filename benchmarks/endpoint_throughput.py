@@ -47,6 +47,8 @@ QUERIES = [
     ("by nerve", PREFIX + "SELECT ?c WHERE { ?c kg:donorNerve <https://w3id.org/kgapp/id/nerve/hypoglossal> }",
      JSON_),
     ("group by", PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c kg:hasProcedureType ?t } GROUP BY ?t", JSON_),
+    ("group by join", PREFIX + "SELECT ?t (COUNT(?c) AS ?n) WHERE { ?c a kg:ProcedureCode ; kg:hasProcedureType ?t ; "
+     "skos:notation ?code } GROUP BY ?t ORDER BY DESC(?n)", JSON_),
     ("modifiers+payers", PREFIX + f"SELECT ?what ?x WHERE {{ {{ <{CPT}{CODE}> kg:hasModifierGuidance/kg:modifier/"
      f'skos:notation ?x BIND("modifier" AS ?what) }} UNION {{ <{CPT}{CODE}> kg:hasPayerPolicy/kg:payer/rdfs:label ?x '
      f'BIND("payer" AS ?what) }} }}', JSON_),

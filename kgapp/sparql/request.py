@@ -50,11 +50,23 @@ def decode_utf8(data: bytes) -> str:
         raise ProtocolError(400, f"{NOT_UTF8}: byte 0x{data[e.start]:02x} at position {e.start}.") from None
 
 
-def check_urlencoded(raw: bytes) -> None:
-    """Refuse a query string or form body whose percent-decoded values are not UTF-8 (werkzeug would keep
-    ``%E9`` as those three characters and so silently run another query)."""
+class DecodedParams(dict):
+    """Parameters decoded by ``check_urlencoded``: each name with its values in order (a ``Params``)."""
+
+    def getlist(self, key: str) -> list[str]:
+        return list(self.get(key, ()))
+
+
+def check_urlencoded(raw: bytes) -> DecodedParams:
+    """The parameters of a query string or form body, refused (400) if a percent-decoded name or value is
+    not UTF-8 (werkzeug would keep ``%E9`` as those three characters and so silently run another query).
+    Decoded once: werkzeug's own parse of the same bytes gives the same parameters."""
+    params = DecodedParams()
     for part in raw.split(b"&"):
-        decode_utf8(unquote_to_bytes(part.replace(b"+", b" ")))
+        if part:
+            name, _, value = part.replace(b"+", b" ").partition(b"=")
+            params.setdefault(decode_utf8(unquote_to_bytes(name)), []).append(decode_utf8(unquote_to_bytes(value)))
+    return params
 
 
 def parse_request(method: str, content_type: str | None, args: Params, form: Params, body: bytes,

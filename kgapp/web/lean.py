@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request
 
 from kgapp.errors import KgappError
 from kgapp.sparql.executor import QueryTimeout
-from kgapp.sparql.request import check_urlencoded, parse_request
+from kgapp.sparql.request import DecodedParams, check_urlencoded, parse_request
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving
 from kgapp.web.fairness import Fairness, Refused
@@ -60,7 +60,11 @@ class LeanSparql:
         if refused is None and environ.get("REQUEST_METHOD") == "POST":
             return self.next(environ, start_response)
         request = Request(environ)
-        if refused is None and "query" not in request.args:
+        try:
+            args = check_urlencoded(request.query_string)
+        except KgappError:
+            args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
+        if refused is None and (args is None or "query" not in args):
             return self.next(environ, start_response)
         started = time.perf_counter()
         entry = {"form": "-", "id": "-"}
@@ -69,7 +73,7 @@ class LeanSparql:
                 raise refused
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
-                status, headers, body = self._query(request, entry, who)
+                status, headers, body = self._query(request, args or DecodedParams(), entry, who)
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):
@@ -89,10 +93,10 @@ class LeanSparql:
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
         return [body]
 
-    def _query(self, request: Request, entry: dict, who: str) -> tuple[int, list[tuple[str, str]], bytes]:
-        check_urlencoded(request.query_string)
+    def _query(self, request: Request, args: DecodedParams, entry: dict, who: str
+               ) -> tuple[int, list[tuple[str, str]], bytes]:
         base = root_url_for(request, self.config, self.app.config.get("KGAPP_BOUND")) + PATH
-        query = parse_request("GET", request.content_type, request.args, MultiDict(), b"",
+        query = parse_request("GET", request.content_type, args, MultiDict(), b"",
                               max_length=self.config.max_query_length, base_iri=base)
         assert query is not None  # a GET with a query parameter always carries one
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
