@@ -1,7 +1,7 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
     python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
-    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite]]
+    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite] [--greedy-elsewhere]]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
 The first form serves a freshly built store with waitress in this process (8 threads, the app's default
@@ -23,7 +23,9 @@ client's extra queries; the baseline again; and the limits again while a new bui
 the load (kgapp build into the served store, then /readyz must name the new build). It reports the
 other clients' latencies per phase, and every status. --phases picks phases by name. --greedy-process
 runs the greedy client in a process of its own (a real one is not on the server's interpreter lock), and
---polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries.
+--polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries, and
+--greedy-elsewhere runs that process SCHED_IDLE: on two shared cores its own reading of megabytes of
+answers would otherwise compete with the server and the measured clients, which a remote client does not.
 
 The last form measures what the worker pool costs per query: the same lookup query through the pool
 and in the request thread. Only loopback addresses are used.
@@ -365,7 +367,7 @@ def fairness_test(args) -> str:
 
             outside = multiprocessing.get_context("spawn").Pool(1)
             greedy_result = outside.apply_async(greedy_client, (port, args.greedy, stop_at - time.monotonic(),
-                                                               args.polite))
+                                                               args.polite, args.greedy_elsewhere))
         threads += [threading.Thread(target=client, args=(i, True))
                     for i in range(args.greedy if greedy and not args.greedy_process else 0)]
         for t in threads:
@@ -409,9 +411,14 @@ def fairness_test(args) -> str:
 WARM = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/kgapp/id/code/cpt/64868> ?p ?o }"
 
 
-def greedy_client(port: int, connections: int, seconds: float, polite: bool = False) -> Counter:
+def greedy_client(port: int, connections: int, seconds: float, polite: bool = False, elsewhere: bool = False
+                  ) -> Counter:
     """The greedy client in a process of its own (--greedy-process): heavy queries back to back, never waiting
-    (``polite``: waiting as Retry-After says after a 429, to tell the refusals' cost from the queries')."""
+    (``polite``: waiting as Retry-After says after a 429, to tell the refusals' cost from the queries').
+    ``elsewhere``: the process runs SCHED_IDLE, so that reading its megabytes of answers takes no core the
+    server or the other clients want, as when the greedy client runs on a machine of its own."""
+    if elsewhere:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     statuses: Counter = Counter()
     stop_at = time.monotonic() + seconds
 
@@ -455,7 +462,7 @@ def warm_up(port: int, slots: int) -> None:
 
 def fairness_report(args, rows) -> str:
     lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
-             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
+             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
              f"slots; limits when on: {LIMITS}; one pool: {ONE_POOL}).", "",
              "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
              "|---|---:|---:|---:|---:|---|---|"]
@@ -527,6 +534,9 @@ def main() -> None:
     parser.add_argument("--polite", action="store_true", help="the greedy client (--greedy-process) honours Retry-After")
     parser.add_argument("--greedy-process", action="store_true",
                         help="run the greedy client in a process of its own, not as threads beside the server")
+    parser.add_argument("--greedy-elsewhere", action="store_true",
+                        help="--greedy-process at SCHED_IDLE: the greedy client's own reading of its answers off "
+                             "the server's cores, as if it ran on another machine")
     parser.add_argument("--server", choices=("waitress", "granian"), default="waitress",
                         help="--fairness: waitress in this process, or `kgapp serve` (granian) in its own")
     parser.add_argument("--requests", type=int, default=2000)
