@@ -105,10 +105,15 @@ def data_sources(data_dirs: tuple[Path, ...] | list[Path] = ()) -> list[SourceFi
 def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT_BASE_IRI) -> list[ox.Quad]:
     """The statements of one file as Oxigraph quads in ``graph`` (a TriG file's own graphs are merged).
 
-    Oxigraph's parser is many times faster than rdflib's and reports line and column of errors.
+    Oxigraph's parser is many times faster than rdflib's and reports line and column of errors. It keeps a
+    labelled blank node's label (``_:b`` is ``BlankNode("b")`` in every file), so labelled blank nodes get
+    fresh ids here: a label names one node within its file only, and two files' ``_:b`` must stay two nodes
+    when their graphs are merged into the default graph (RDF 1.1 Semantics, merging).
     """
     move = _rebaser(base_iri)
     try:
+        if _has_labelled_blank_nodes(source.path):
+            move = _scoped_blank_nodes(move)
         return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
                 for q in ox.parse(path=str(source.path), format=source.ox_format)]
     except SyntaxError as e:
@@ -120,6 +125,31 @@ def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT
         raise SourceError(source.path, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
     except (OSError, ValueError) as e:
         raise SourceError(source.path, str(e)) from e
+
+
+def _has_labelled_blank_nodes(path: Path) -> bool:
+    """Whether the file may hold a ``_:label`` (a false alarm only costs the renaming pass)."""
+    with open(path, "rb") as f:
+        last = b""  # a label may start on the last byte of a chunk
+        while chunk := f.read(1 << 20):
+            if b"_:" in last + chunk:
+                return True
+            last = chunk[-1:]
+    return False
+
+
+def _scoped_blank_nodes(move):
+    """``move``, with each blank node of one file mapped to a fresh one (the same label, the same node)."""
+    fresh: dict[str, ox.BlankNode] = {}
+
+    def scoped(term):
+        if isinstance(term, ox.BlankNode):
+            node = fresh.get(term.value)
+            if node is None:
+                node = fresh[term.value] = ox.BlankNode()
+            return node
+        return move(term)
+    return scoped
 
 
 def _rebaser(base_iri: str):
