@@ -43,11 +43,12 @@ _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "
 
 def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, base_iri: str | None = None,
-              planned: bool = False) -> QueryResult:
+              planned: bool = False, row_cap: int | None = None) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
     kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``).
     ``planned``: where the store gains from it, hash wide joins (kgapp.sparql.hashjoin) and answer
-    ORDER BY … LIMIT as a top-k (kgapp.sparql.topk)."""
+    ORDER BY … LIMIT as a top-k (kgapp.sparql.topk); ``row_cap`` (the rows the answer is cut at) sizes the
+    former."""
     check_query(text)
 
     def run(sparql: str) -> QueryResult:
@@ -57,7 +58,7 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
     try:
         shape = None
         if planned and store.plans_in_caller:
-            text = hashed(text, store.manifest.get("stats")) or text
+            text = hashed(text, store.manifest.get("stats"), row_cap) or text
             shape = plan(text)
         kept = topk_answer(run, shape) if shape is not None else None
         return kept if kept is not None else run(text)
@@ -115,7 +116,7 @@ def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: in
     """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
     answer links to ``cap_link``, the page explaining the cap; ``planned`` as in ``run_query``)."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri,
-                       planned)
+                       planned, max_rows)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
         return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here

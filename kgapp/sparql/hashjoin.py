@@ -11,7 +11,8 @@ pattern is wide: the narrowest pattern's rows times the lookups a loop join woul
 more than hashing every pattern's rows (``LOOP_OVER_HASH``). A pattern with a constant subject, a
 constant object other than a class, a literal, a blank node or a path counts as narrow or is not
 recognised, and the query runs as written; so does a LIMIT that nothing needs every solution for (no
-ORDER BY, GROUP BY or aggregate), which a loop join reaches after a few lookups. The WHERE group must hold triple patterns and FILTERs
+ORDER BY, GROUP BY or aggregate), which a loop join reaches after a few lookups. For the same reason the
+row cap bounds a loop join's cost when nothing reads every solution. The WHERE group must hold triple patterns and FILTERs
 only; FILTERs stay in the same group, so they see the same solutions. The answers are the same:
 a group's triple patterns are joined either way, and ``SELECT *`` projects every variable of its pattern.
 """
@@ -32,8 +33,12 @@ AGGREGATES = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT")
 Pattern = tuple[Token, Token, Token]
 
 
-def rewrite(text: str, stats: Mapping[str, Any] | None) -> str | None:
-    """``text`` with each triple pattern of its WHERE group in a sub-SELECT, or None to run it as written."""
+def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = None) -> str | None:
+    """``text`` with each triple pattern of its WHERE group in a sub-SELECT, or None to run it as written.
+
+    ``row_cap``: the rows the answer will be cut at; a loop join that nothing makes read every solution (no
+    ORDER BY, GROUP BY or aggregate) stops there, so its cost counts at most that many driving rows.
+    """
     if not stats or query_form(text) != "SELECT":
         return None
     toks = list(tokens(text))
@@ -41,8 +46,10 @@ def rewrite(text: str, stats: Mapping[str, Any] | None) -> str | None:
     if group is None:
         return None
     start, end = group
-    if _stops_early(toks[:start], toks[end + 1:]):
-        return None
+    words = {t.value.upper() for t in toks[:start] + toks[end + 1:] if t.kind == "name"}
+    reads_all = bool(words & {"ORDER", "GROUP", "HAVING", *AGGREGATES})
+    if "LIMIT" in words and not reads_all:
+        return None  # a LIMIT the loop join reaches after a few rows
     parsed = _patterns(toks[start + 1:end])
     if parsed is None:
         return None
@@ -51,7 +58,8 @@ def rewrite(text: str, stats: Mapping[str, Any] | None) -> str | None:
         return None
     prefixes = _prefixes(toks[:start])
     rows = [_rows(p, prefixes, stats) for p in patterns]
-    if min(rows) * (len(rows) - 1) * LOOP_OVER_HASH <= sum(rows):
+    driving = min(rows) if reads_all or row_cap is None else min(min(rows), row_cap)
+    if driving * (len(rows) - 1) * LOOP_OVER_HASH <= sum(rows):
         return None
     parts = [f"{{ SELECT * WHERE {{ {s.value} {p.value} {o.value} }} }}" for s, p, o in patterns]
     parts += [text[first.offset:last.offset + len(last.value)] for first, last in filters]
@@ -74,12 +82,6 @@ def _where_group(toks: list[Token]) -> tuple[int, int] | None:
                     return (i, j) if toks[j].value == "}" else None  # a nested group: not one plain BGP
             return None
     return None
-
-
-def _stops_early(head: list[Token], tail: list[Token]) -> bool:
-    """A LIMIT that the loop join reaches after a few rows: no ORDER BY, GROUP BY or aggregate reads them all."""
-    words = {t.value.upper() for t in head + tail if t.kind == "name"}
-    return "LIMIT" in words and not words & {"ORDER", "GROUP", "HAVING", *AGGREGATES}
 
 
 def _term(tok: Token, predicate: bool = False) -> bool:

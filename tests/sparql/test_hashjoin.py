@@ -57,6 +57,13 @@ def test_other_queries_run_as_written(query):
     assert rewrite(PREFIX + query, WIDE) is None
 
 
+def test_the_row_cap_bounds_the_loop_join_unless_every_solution_is_read():
+    query = PREFIX + "SELECT * WHERE { ?s e:p ?x ; e:q ?y }"
+    assert rewrite(query, WIDE, row_cap=10) is None  # the loop join stops after ten rows
+    assert rewrite(query, WIDE, row_cap=100_000) is not None
+    assert rewrite(query + " ORDER BY ?x", WIDE, row_cap=10) is not None  # the sort reads them all
+
+
 def test_without_statistics_nothing_is_rewritten():
     assert rewrite(PREFIX + "SELECT * WHERE { ?s e:p ?x ; e:q ?y }", None) is None
 
