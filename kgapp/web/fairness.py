@@ -9,6 +9,7 @@ with bursts of ``rate_burst`` is a token bucket per client (0: off). Both answer
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -115,6 +116,33 @@ class Fairness:
         idle = sorted((c.seen, who) for who, c in self._clients.items() if c.running == 0)
         for _, who in idle[:len(idle) // 2 + 1]:
             del self._clients[who]
+
+
+class RefusalLog:
+    """Log lines for refusals: the first of a client's each second, then how many more there were.
+
+    A client that ignores Retry-After is refused thousands of times a second; a log line each would cost
+    more than the refusals themselves (and flood the log). The metrics still count every one.
+    """
+
+    def __init__(self, log: logging.Logger, window: float = 1.0):
+        self.log, self.window = log, window
+        self._last: dict[str, list] = {}  # who -> [when the last line was written, refusals since]
+        self._lock = threading.Lock()
+
+    def refused(self, method: str, who: str, limit: str, size: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(who)
+            if last is not None and now - last[0] < self.window:
+                last[1] += 1
+                return
+            since = last[1] if last is not None else 0
+            if len(self._last) >= MAX_TRACKED:
+                self._last.clear()
+            self._last[who] = [now, 0]
+        self.log.info("method=%s form=- status=429 ms=0.0 rows=- truncated=false bytes=%d query=- refused=%s "
+                      "client=%s more_refused_before=%d", method, size, limit, who, since)
 
 
 class Refused(ProtocolError):

@@ -2,11 +2,12 @@
 
 A query by GET is what most clients send and what costs least to answer; Flask's request and app
 contexts, routing, hooks and Response object cost more than a bounded lookup itself. This WSGI
-middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter), and refuses a POST
-to /sparql of a client over its fairness limits (429, as kgapp.web.sparql would), with the same steps
-as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse, the executor (slots,
-time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut flag), one line on
-``kgapp.query`` and the same metrics. Everything else, refusals of other methods included, goes to Flask.
+middleware answers exactly those requests (GET, path /sparql, a ``query`` parameter), and refuses a GET
+or POST to /sparql of a client over its fairness limits (429, as kgapp.web.sparql would, but before
+anything is parsed and with one log line a second per refused client: kgapp.web.fairness.RefusalLog),
+with the same steps as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse,
+the executor (slots, time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut
+flag), one line on ``kgapp.query`` and the same metrics. Everything else goes to Flask.
 Setting ``fast_path`` off leaves every request to Flask.
 """
 
@@ -27,7 +28,7 @@ from kgapp.sparql.executor import QueryTimeout
 from kgapp.sparql.request import DecodedParams, check_urlencoded, parse_request
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving
-from kgapp.web.fairness import Fairness, Refused
+from kgapp.web.fairness import Fairness, RefusalLog, Refused
 from kgapp.web.security import HEADERS
 from kgapp.web.sparql import PATH, ROW_CAP_ANCHOR, ROWS, TRUNCATED
 from kgapp.web.urls import root_url_for
@@ -36,6 +37,8 @@ log = logging.getLogger("kgapp.query")
 CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", f"{TRUNCATED}, {ROWS}, Retry-After"),
         ("Vary", "Accept")]
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+REFUSAL_HEADERS = [("Content-Type", "text/plain; charset=utf-8"),
+                   *[(k, v) for k, v in HEADERS.items() if k.lower() != "content-type"], *CORS]
 
 
 class LeanSparql:
@@ -46,31 +49,32 @@ class LeanSparql:
         self.config = get_config(app)
         self.serving = get_serving(app)
         self.fairness: Fairness = app.extensions["kgapp.fairness"]
+        self.refusals = RefusalLog(log)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        refused = None
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == PATH and self.fairness.limited:
-            # A client over its limits is refused here, not after Flask's dispatch: a greedy client that
-            # ignores Retry-After sends hundreds of these a second, and each costs the cores everyone shares.
-            refused = self.fairness.would_refuse(self.fairness.client_id(environ.get("REMOTE_ADDR"),
-                                                                         environ.get("HTTP_X_FORWARDED_FOR")))
-        elif environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH \
-                or "query" not in environ.get("QUERY_STRING", ""):
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") != PATH or method not in ("GET", "POST") \
+                or (method == "GET" and "query" not in environ.get("QUERY_STRING", "")):
             return self.next(environ, start_response)
-        if refused is None and environ.get("REQUEST_METHOD") == "POST":
+        if self.fairness.limited:
+            # A client over its limits is refused here, before anything is parsed: a greedy client that
+            # ignores Retry-After sends thousands of these a second, and each costs the cores everyone shares.
+            who = self.fairness.client_id(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"))
+            refused = self.fairness.would_refuse(who)
+            if refused is not None:
+                return self._refuse(method, who, refused, start_response)
+        if method == "POST":
             return self.next(environ, start_response)
         request = Request(environ)
         try:
             args = check_urlencoded(request.query_string)
         except KgappError:
             args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
-        if refused is None and (args is None or "query" not in args):
+        if args is None or "query" not in args:
             return self.next(environ, start_response)
         started = time.perf_counter()
         entry = {"form": "-", "id": "-"}
         try:
-            if refused is not None:
-                raise refused
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
                 status, headers, body = self._query(request, args or DecodedParams(), entry, who)
@@ -91,6 +95,18 @@ class LeanSparql:
         headers += [(k, v) for k, v in HEADERS.items() if k.lower() not in names] + CORS
         headers.append(("Content-Length", str(len(body))))
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
+        return [body]
+
+    def _refuse(self, method: str, who: str, refused: Refused, start_response: Callable) -> Iterable[bytes]:
+        """429 at the least cost: counted in the metrics as every request is, logged once a second a client."""
+        body = (refused.message + "\n").encode()
+        metrics = self.app.extensions.get("kgapp.metrics")
+        if metrics is not None:
+            metrics.refused.labels(limit=refused.limit).inc()
+            metrics.requests.labels(route=PATH, status="429").inc()
+        self.refusals.refused(method, who, refused.limit, len(body))
+        start_response("429 TOO MANY REQUESTS", [*REFUSAL_HEADERS, *refused.headers.items(),
+                                                 ("Content-Length", str(len(body)))])
         return [body]
 
     def _query(self, request: Request, args: DecodedParams, entry: dict, who: str

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -96,3 +97,32 @@ def test_a_post_over_the_limit_is_refused_alike_on_both_paths(make_app, fast_pat
     assert r.headers["Access-Control-Allow-Origin"] == "*" and r.mimetype == "text/plain"
     assert post("10.0.0.2").status_code == 200
     assert 'kgapp_rate_limited_total{limit="rate"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_get_over_the_limit_is_refused_alike_on_both_paths(make_app, fast_path):
+    client = make_app(rate_limit=0.1, rate_burst=1, fast_path=fast_path).test_client()
+    assert ask(client).status_code == 200
+    r = ask(client)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and "per second" in r.get_data(as_text=True)
+    assert r.headers["Access-Control-Allow-Origin"] == "*" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert int(r.headers["Content-Length"]) == len(r.data)
+    # fairness first: a refused client's malformed request is not even parsed
+    assert client.get("/sparql?query=%E9", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+    assert 'kgapp_http_requests_total{route="/sparql",status="429"} 2.0' in client.get("/metrics").get_data(as_text=True)
+
+
+def test_refusals_are_logged_once_a_second_a_client_and_counted_in_full(make_app, caplog):
+    caplog.set_level(logging.INFO, logger="kgapp.query")
+    app = make_app(rate_limit=0.01, rate_burst=1)
+    client = app.test_client()
+    assert ask(client).status_code == 200
+    assert [ask(client).status_code for _ in range(50)] == [429] * 50
+    assert ask(client, "10.0.0.2").status_code == 200 and ask(client, "10.0.0.2").status_code == 429
+    refusals = [r.getMessage() for r in caplog.records if r.name == "kgapp.query" and "status=429" in r.getMessage()]
+    assert len(refusals) == 2 and "client=10.0.0.1 more_refused_before=0" in refusals[0]
+    app.wsgi_app.refusals.window = 0  # the next refusal opens a new second
+    assert ask(client).status_code == 429
+    last = [r.getMessage() for r in caplog.records if r.name == "kgapp.query"][-1]
+    assert "client=10.0.0.1 more_refused_before=49" in last
+    assert 'kgapp_rate_limited_total{limit="rate"} 52.0' in client.get("/metrics").get_data(as_text=True)
