@@ -2,8 +2,9 @@
 
 Pages query the store in the request thread, several small queries each, every one anchored on the
 page's IRI (work bounded by the graph's size, as kgapp.sparql.bounded reasons for the endpoint). Oxigraph
-cannot cancel a query, so the limit is checked before each query: a page ends at most one such query
-after ``query_timeout`` and answers 503 with Retry-After, as /sparql does.
+cannot cancel a query, so the limit is checked before each query, and before each lookup by pattern
+(kgapp.read.direct): a page ends at most one such query or lookup after ``query_timeout`` and answers 503
+with Retry-After, as /sparql does.
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ class Deadline:
         self._seconds = seconds
         self._until = time.monotonic() + seconds
 
-    def query(self, *args: Any, **kwargs: Any) -> Any:
+    def _check(self) -> None:
         if time.monotonic() > self._until:
             raise PageTimeout(503, f"This page took longer than the {self._seconds:g} s this server allows "
                                    "and was stopped; try again shortly.", {"Retry-After": RETRY_AFTER})
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        self._check()
         return self._store.query(*args, **kwargs)
+
+    def quads_for_pattern(self, *pattern: Any) -> Any:
+        """The local store's lookup by pattern (only when ``local`` is not None), refused once time is up."""
+        self._check()
+        return self._store.local.quads_for_pattern(*pattern)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

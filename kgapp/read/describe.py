@@ -10,23 +10,26 @@ import pyoxigraph as ox
 from kgapp.namespaces import (
     INFERRED_GRAPH,
     KG,
-    PREFIXES,
     RDF,
+    RDFS,
     SKOS,
-    VALIDATION_GRAPH,
     curie,
     sparql_prologue,
 )
+from kgapp.read import direct
 from kgapp.read.annotate import Conflict, Reading, annotate
 from kgapp.read.incoming import incoming_rows
 from kgapp.read.labels import labels, valid_iri
 from kgapp.read.sections import QUALIFIED_TYPES, RANK, SECTIONS, section_of
+from kgapp.read.sources import sources_for
 from kgapp.read.vocab import graph_set, indicator_notes
 
 P = sparql_prologue()
 MAX_INCOMING = 1000  # incoming triples in an RDF description
 INCOMING_PAGE = 100  # (subject, property) pairs of "what refers to this" a page shows at once
 MAX_BNODE_DEPTH = 8  # deep enough for SHACL lists and OWL axioms; data nodes have none
+MAX_MEMO = 200_000  # nodes remembered per opened store as not qualified (nerves, modifiers, payers…)
+UNSHOWN = frozenset(str(p) for p in (RDF.type, RDFS.label, SKOS.prefLabel))  # a qualified node's rows leave out
 
 
 @dataclass
@@ -111,6 +114,9 @@ def exists(store, iri: str) -> bool:
         return False
     if iri in graph_set(store):
         return True
+    r = direct.reader(store)
+    if r is not None:
+        return direct.exists(r, iri)
     return bool(store.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}"))
 
 
@@ -135,26 +141,42 @@ def describe_triples(store, iri: str) -> list[ox.Triple]:
     return list(dict.fromkeys(triples))
 
 
-def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOMING_PAGE) -> Description:
-    """Gather what the page of ``iri`` shows with a handful of queries; "what refers to this" comes a page
-    of ``incoming_size`` (subject, property) pairs at a time, ordered by property and subject."""
-    out = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}"))
-    inc, total = incoming_rows(store, iri, incoming_page, incoming_size)
+def outgoing(store, iri: str) -> tuple[list[tuple], list[tuple]]:
+    """(predicate, object, graph) of the statements of ``iri`` in named graphs, and (node, predicate, object)
+    of the statements of the qualified nodes it links to (kgapp.read.sections), but their types and labels."""
+    r = direct.reader(store)
+    if r is not None:
+        out = direct.outgoing(r, ox.NamedNode(iri))
+        objects = [o for _, o in dict.fromkeys((p, o) for p, o, _ in out)]
+        memo = store.memo.setdefault("unqualified", {})
+        if len(memo) > MAX_MEMO:
+            memo.clear()
+        return out, direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo)
+    out = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
     # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
     # triples); with a filter it starts from this IRI (2 ms).
     types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
-    qualified = list(store.query(f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) "
-                                 f"?x ?p ?o FILTER(?p NOT IN (rdf:type, rdfs:label, skos:prefLabel)) }}", prefixes=PREFIXES))
+    unshown = ", ".join(f"<{p}>" for p in sorted(UNSHOWN))
+    return out, [(r["x"], r["p"], r["o"]) for r in store.query(
+        f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) ?x ?p ?o "
+        f"FILTER(?p NOT IN ({unshown})) }}")]
+
+
+def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOMING_PAGE) -> Description:
+    """Gather what the page of ``iri`` shows with a handful of queries; "what refers to this" comes a page
+    of ``incoming_size`` (subject, property) pairs at a time, ordered by property and subject."""
+    out, qualified = outgoing(store, iri)
+    inc, total = incoming_rows(store, iri, incoming_page, incoming_size)
     # Blank nodes hang from this IRI only when one is the object of its statements.
-    bnodes = list(_bnode_rows(store, iri)) if any(isinstance(r["o"], ox.BlankNode) for r in out) else []
+    bnodes = [(r["b"], r["p"], r["o"]) for r in _bnode_rows(store, iri)] \
+        if any(isinstance(o, ox.BlankNode) for _, o, _ in out) else []
     meanings = indicator_notes(store)
-    notes = {(r["p"].value, r["o"].value): meanings[(r["p"].value, r["o"].value)] for r in out
-             if (r["p"].value, r["o"].value) in meanings}
+    notes = {(p.value, o.value): meanings[(p.value, o.value)] for p, o, _ in out if (p.value, o.value) in meanings}
 
     nodes = {iri}
-    for rows, keys in ((out, "po"), (inc, "sp"), (qualified, "po"), (bnodes, "po")):
-        for r in rows:
-            nodes.update(r[k].value for k in keys if isinstance(r[k], ox.NamedNode))
+    for rows, at in ((out, (0, 1)), (qualified, (1, 2)), (bnodes, (1, 2))):  # predicates and objects
+        nodes.update(row[i].value for row in rows for i in at if type(row[i]) is ox.NamedNode)
+    nodes.update(r[k].value for r in inc for k in "sp" if isinstance(r[k], ox.NamedNode))
     names = labels(store, nodes | {r["st"].value for r in inc if r["st"] is not None})
     for r in inc:
         if isinstance(r["s"], ox.BlankNode) and r["st"] is not None:
@@ -163,9 +185,9 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
             names["_:" + r["s"].value] = _kind(r["st"].value, names) + (f": {text}" if text else "")
 
     details: dict[str, list[Statement]] = {}
-    for rows, var in ((qualified, "x"), (bnodes, "b")):
-        for r in rows:
-            details.setdefault(r[var].value, []).append(Statement(_term(r["p"], names), _term(r["o"], names)))
+    for rows in (qualified, bnodes):
+        for x, p, o in rows:
+            details.setdefault(x.value, []).append(Statement(_term(p, names), _term(o, names)))
 
     for stmts in details.values():
         stmts.sort(key=lambda s: (RANK.get(s.predicate.value, 999), s.predicate.label, s.other.label))
@@ -174,13 +196,13 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
                 s.details = details.get(s.other.value, [])  # nested lists and shapes; the template caps depth
 
     merged: dict[tuple, Statement] = {}
-    for r in out:
-        key = (r["p"], r["o"])
+    for p, o, g in out:
+        key = (p, o)
         if key not in merged:
-            other = _term(r["o"], names)
-            merged[key] = Statement(_term(r["p"], names), other, note=notes.get((r["p"].value, other.value), ""),
+            other = _term(o, names)
+            merged[key] = Statement(_term(p, names), other, note=notes.get((p.value, other.value), ""),
                                     details=details.get(other.value, []))
-        merged[key].graphs.append(r["g"].value)
+        merged[key].graphs.append(g.value)
     incoming: dict[tuple, Statement] = {}
     for r in inc:
         key = (r["s"], r["p"])
@@ -204,34 +226,6 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
 
 def _sources(store, statements: list[Statement]) -> dict[str, dict]:
     return sources_for(store, {g for s in statements for g in s.graphs})
-
-
-def sources_for(store, graph_iris) -> dict[str, dict]:
-    """The source behind each graph a statement came from, numbered for footnotes (each graph's source is
-    read once per opened store)."""
-    graphs = sorted(set(graph_iris))
-    known: dict[str, dict] = store.memo.setdefault("graph_sources", {})
-    missing = [g for g in graphs if g not in known]
-    if missing:
-        values = " ".join(f"<{g}>" for g in missing)
-        found: dict[str, dict] = {}
-        for r in store.query(P + f"""SELECT ?g ?src ?title ?file WHERE {{ VALUES ?g {{ {values} }}
-                OPTIONAL {{ ?g prov:wasDerivedFrom ?src . OPTIONAL {{ ?src dcterms:title ?title }}
-                            OPTIONAL {{ ?src kg:fileName ?file }} }} }}"""):
-            g = r["g"].value
-            title = r["title"].value if r["title"] else _graph_title(g)
-            found.setdefault(g, {"graph": g, "source": r["src"].value if r["src"] else None,
-                                 "title": title, "file": r["file"].value if r["file"] else None})
-        known.update(found)
-    return {g: {**known[g], "n": n} for n, g in enumerate(graphs, 1)}
-
-
-def _graph_title(graph: str) -> str:
-    if graph == str(INFERRED_GRAPH):
-        return "inferred by OWL 2 RL reasoning over the ontology and data"
-    if graph == str(VALIDATION_GRAPH):
-        return "SHACL validation report of the served graph"
-    return "graph " + graph.rsplit("/", 1)[-1]
 
 
 __all__ = ["Term", "Statement", "Description", "describe", "describe_triples", "exists", "sources_for", "KG"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from kgapp.namespaces import sparql_prologue
+from kgapp.read import direct
 
 P = sparql_prologue()
 SMALL = 1000  # incoming quads read at once; above this a node is paged property by property
@@ -19,13 +20,13 @@ SMALL = 1000  # incoming quads read at once; above this a node is paged property
 def incoming_rows(store, iri: str, page: int, size: int) -> tuple[list[dict], int]:
     """The incoming quads of page ``page`` (rows with s, p, g, and st/sl for blank subjects) and the total
     number of (subject, property) pairs."""
-    quads = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {SMALL + 1}"))
+    quads = _quads(store, iri)
     first = (page - 1) * size
-    if len(quads) <= SMALL:
-        pairs = sorted({(r["p"].value, r["s"].value, isinstance(r["s"], ox.BlankNode)) for r in quads})
+    if quads is not None:
+        pairs = sorted({(p.value, s.value, isinstance(s, ox.BlankNode)) for s, p, _ in quads})
         total, window = len(pairs), pairs[first:first + size]
         shown = {(s, p) for p, s, _ in window}
-        rows = [{"s": r["s"], "p": r["p"], "g": r["g"]} for r in quads if (r["s"].value, r["p"].value) in shown]
+        rows = [{"s": s, "p": p, "g": g} for s, p, g in quads if (s.value, p.value) in shown]
     else:
         total, rows = _paged(store, iri, first, size)
     blanks = {r["s"].value for r in rows if isinstance(r["s"], ox.BlankNode)}
@@ -37,6 +38,15 @@ def incoming_rows(store, iri: str, page: int, size: int) -> tuple[list[dict], in
         found = about.get(r["s"].value) if isinstance(r["s"], ox.BlankNode) else None
         r["st"], r["sl"] = (found["st"], found["sl"]) if found is not None else (None, None)
     return rows, total
+
+
+def _quads(store, iri: str) -> list[tuple] | None:
+    """(subject, predicate, graph) of every quad pointing at ``iri``, or None when there are more than SMALL."""
+    r = direct.reader(store)
+    if r is not None:
+        return direct.incoming(r, iri, SMALL)
+    rows = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {SMALL + 1}"))
+    return [(r["s"], r["p"], r["g"]) for r in rows] if len(rows) <= SMALL else None
 
 
 def _paged(store, iri: str, first: int, size: int) -> tuple[int, list[dict]]:

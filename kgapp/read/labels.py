@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from kgapp.namespaces import curie, sparql_prologue
+from kgapp.read import direct
 
 MAX_IRI_LENGTH = 2048
 # Characters SPARQL forbids inside <…>; checking them keeps user input from escaping the IRI literal.
@@ -60,20 +61,29 @@ def labels(store, iris: Iterable[str]) -> dict[str, str]:
     asked = {i for i in iris if valid_iri(i)}
     wanted = sorted(i for i in asked if i not in cache)
     found: dict[str, str] = {}
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start:start + 200]
-        values = " ".join(f"<{i}>" for i in chunk)
-        for row in store.query(_LABELS % values):
-            iri = row["x"].value
-            label, notation = row["label"], row["notation"]
-            name = display(label.value if label else None, notation.value if notation else None)
-            if name and (iri not in found or len(name) > len(found[iri])):
-                found[iri] = name
+    for iri, label, notation in _label_rows(store, wanted):
+        name = display(label, notation)
+        if name and (iri not in found or len(name) > len(found[iri])):
+            found[iri] = name
     if len(cache) + len(wanted) > MAX_CACHED:
         cache.clear()
     for i in wanted:
         cache[i] = found.get(i) or curie(i)
     return {i: cache.get(i) or found.get(i) or curie(i) for i in sorted(asked)}
+
+
+def _label_rows(store, iris: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(IRI, label, notation) rows for ``iris``: looked up in-process when the store is open here, else
+    queried in batches of 200."""
+    r = direct.reader(store)
+    if r is not None:
+        yield from ((iri, label, notation) for iri in iris for label, notation in direct.label_rows(r, iri))
+        return
+    for start in range(0, len(iris), 200):
+        values = " ".join(f"<{i}>" for i in iris[start:start + 200])
+        for row in store.query(_LABELS % values):
+            label, notation = row["label"], row["notation"]
+            yield row["x"].value, label.value if label else None, notation.value if notation else None
 
 
 @lru_cache(maxsize=65_536)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kgapp.namespaces import INFERRED_GRAPH, KG, RDFS, SKOS, VALIDATION_GRAPH, sparql_prologue
+from kgapp.read import direct
 from kgapp.read.annotate import Conflict, Reading
 from kgapp.read.describe import Description, Statement, describe
 from kgapp.read.labels import valid_iri
@@ -125,6 +126,9 @@ def _qualified_graphs(store, iris: list[str]) -> dict[str, list[str]]:
     wanted = [i for i in iris if valid_iri(i)]
     if not wanted:
         return {}
+    r = direct.reader(store)
+    if r is not None:
+        return direct.stated_graphs(r, wanted)
     found: dict[str, list[str]] = {}
     for r in store.query(P + f"""SELECT DISTINCT ?x ?g WHERE {{ VALUES ?x {{ {' '.join(f'<{i}>' for i in wanted)} }}
             GRAPH ?g {{ ?x a ?t }} FILTER(?g != <{INFERRED_GRAPH}>) }} ORDER BY ?g"""):

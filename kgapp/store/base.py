@@ -48,6 +48,10 @@ class Store(Protocol):
     # store, whose sort reads the store on every comparison and whose joins look up row by row; false for
     # a server, which plans its own.
     plans_in_caller: bool
+    # The pyoxigraph store itself when the build is open in this process: pages read a node's quads from
+    # it by pattern (kgapp.read.direct) instead of through SPARQL; None for a remote server.
+    @property
+    def local(self) -> ox.Store | None: ...
 
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,

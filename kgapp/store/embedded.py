@@ -50,6 +50,10 @@ class EmbeddedStore:
         self.memo: dict[str, Any] = {}
 
     @property
+    def local(self) -> ox.Store | None:
+        return self._open
+
+    @property
     def _store(self) -> ox.Store:
         if self._open is None:
             raise StoreUnavailable(f"the build {self.folder} was closed")

@@ -105,6 +105,7 @@ def test_the_full_text_index_finds_what_a_scan_of_the_store_finds(store, q):
 
     class Unindexed:  # the same store without its index: search scans literals with SPARQL instead
         search_index = None
+        local = None  # and read through SPARQL
         query = staticmethod(store.query)
 
     assert store.search_index is not None

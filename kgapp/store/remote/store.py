@@ -47,6 +47,7 @@ class RemoteStore:
     folder: Path | None = None  # nothing of the build is on this machine
     search_index: Path | None = None
     plans_in_caller = False  # the server sorts and joins; fetching every solution to sort here would cost more
+    local: ox.Store | None = None  # pages read through SPARQL
 
     def __init__(self, spec: RemoteSpec, timeout: float = 10.0):
         self.spec = spec
