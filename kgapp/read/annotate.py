@@ -10,6 +10,7 @@ from kgapp.read import direct
 from kgapp.store.base import memoised
 
 P = sparql_prologue()
+HAS_INTERPRETATION = str(KG.hasInterpretation)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def reading_graphs(store) -> set[str]:
 def annotate(store, iri: str, statements) -> list[Conflict]:
     """Mark each statement of ``iri`` with its conflicts and its reading; return the conflicts no row shows."""
     conflicts = conflicts_about(store, iri)
-    interpreted = any(s.predicate.value == str(KG.hasInterpretation) for s in statements)
+    interpreted = any(s.predicate.value == HAS_INTERPRETATION for s in statements)
     readings = readings_of(store, iri) if interpreted else {}
     readers = reading_graphs(store)
     placed: set[int] = set()

@@ -28,6 +28,7 @@ P = sparql_prologue()
 MAX_INCOMING = 1000  # incoming triples in an RDF description
 INCOMING_PAGE = 100  # (subject, property) pairs of "what refers to this" a page shows at once
 MAX_BNODE_DEPTH = 8  # deep enough for SHACL lists and OWL axioms; data nodes have none
+_INFERRED = [str(INFERRED_GRAPH)]
 MAX_MEMO = 200_000  # nodes remembered per opened store as not qualified (nerves, modifiers, payers…)
 UNSHOWN = frozenset(str(p) for p in (RDF.type, RDFS.label, SKOS.prefLabel))  # a qualified node's rows leave out
 
@@ -57,7 +58,7 @@ class Statement:
     @property
     def inferred(self) -> bool:
         """Only the reasoner says it: no source graph holds it."""
-        return self.graphs == [str(INFERRED_GRAPH)]
+        return self.graphs == _INFERRED
 
 
 @dataclass
@@ -101,9 +102,10 @@ def code_notation(store, iri: str, d: Description | None = None) -> str | None:
     the statements of ``d`` when given (the description of ``iri``)."""
     if d is not None:
         rows = [s for _, group in d.sections for s in group]
-        if not any(s.predicate.value == str(RDF.type) and s.other.value == str(KG.ProcedureCode) for s in rows):
+        a, code, notation = str(RDF.type), str(KG.ProcedureCode), str(SKOS.notation)
+        if not any(s.predicate.value == a and s.other.value == code for s in rows):
             return None
-        return next((s.other.value for s in rows if s.predicate.value == str(SKOS.notation)), None)
+        return next((s.other.value for s in rows if s.predicate.value == notation), None)
     rows = list(store.query(P + f"SELECT ?n WHERE {{ <{iri}> a kg:ProcedureCode ; skos:notation ?n }} LIMIT 1"))
     return rows[0]["n"].value if rows else None
 

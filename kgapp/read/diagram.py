@@ -115,8 +115,9 @@ def nerve_diagram(store, code: str, title: str, d: Description | None = None) ->
 def type_path(store, code: str, d: Description | None = None) -> list[str]:
     """The code's asserted procedure type, then each broader type up to the top of the hierarchy."""
     if d is not None:
-        asserted = [s.other.value for _, group in d.sections for s in group if s.predicate.value ==
-                    str(KG.hasProcedureType) and s.other.kind == "iri" and set(s.graphs) - {str(INFERRED_GRAPH)}]
+        has_type, inferred = str(KG.hasProcedureType), {str(INFERRED_GRAPH)}
+        asserted = [s.other.value for _, group in d.sections for s in group if s.predicate.value == has_type
+                    and s.other.kind == "iri" and set(s.graphs) - inferred]
         path = [min(asserted)] if asserted else []
     else:
         rows = list(store.query(P + f"""SELECT ?t WHERE {{ GRAPH ?g {{ <{code}> kg:hasProcedureType ?t }}

@@ -15,7 +15,13 @@ READING_BADGE = ('<span class="badge reading-badge" title="kgapp mapped the repo
 
 
 def e(value: object) -> str:
-    """``value`` as HTML text (what ``{{ value }}`` prints under autoescaping)."""
+    """``value`` as HTML text (what ``{{ value }}`` prints under autoescaping): markupsafe's five entities,
+    replaced directly for a plain string or number (a third of markupsafe's cost; pages escape ~600 values)."""
+    if type(value) is str:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;") \
+            .replace("'", "&#39;")
+    if type(value) is int:
+        return str(value)
     return str(escape(value))
 
 
@@ -27,6 +33,7 @@ class Fragments:
         self._page_url, self.external, self.sources = page_url, external, sources
         self._urls: dict[str, str | None] = {}
         self._refs: dict[str, str] = {}
+        self._terms: dict[tuple, str] = {}  # a predicate or a shared object recurs on many rows
 
     def url(self, iri: str) -> str | None:
         """The escaped href of ``iri``'s page (computed once per page and IRI), or None."""
@@ -36,6 +43,13 @@ class Fragments:
         return self._urls[iri]
 
     def term(self, t: Term, outbound: bool = True) -> str:
+        key = (t.kind, t.value, t.label, t.language, t.datatype, outbound)
+        html = self._terms.get(key)
+        if html is None:
+            html = self._terms[key] = self._term(t, outbound)
+        return html
+
+    def _term(self, t: Term, outbound: bool) -> str:
         if t.kind == "iri":
             href, value = self.url(t.value), e(t.value)
             out = f'<a href="{href}" title="{value}">{e(t.label)}</a>' if href else f'<span class="iri">{value}</span>'

@@ -79,7 +79,8 @@ def entity(iri: str, ext: str | None, url_for_ext):
         entity_page = EntityPage(d, links, notation, summary, preset.url if preset else None, downloads,
                                  summary.title if summary else code_title(store, iri, d) if valid_iri(iri) else None,
                                  diagrams(store, d, summary.title if summary else None))
-        body = entity_page.body(Fragments(page_url, external, d.sources))
+        base = get_config().base_iri
+        body = entity_page.body(Fragments(lambda iri: page_path(iri, base), external, d.sources))
         return with_links(Response(*page("entity.html", title=entity_page.title, body=body, alternates=links)),
                           links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
