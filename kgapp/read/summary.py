@@ -86,19 +86,10 @@ _RELATION = {str(KG.alternativeCodeForOtherSite): "for another site", str(KG.rel
              str(KG.contextDiagnosis): "context", str(KG.complicationDiagnosis): "complication",
              str(KG.laterality): "side"}
 # Predicates compared below, as strings once (an rdflib namespace lookup costs microseconds, per value).
-_KG_gapNote = str(KG.gapNote)
-_KG_hasInformationGap = str(KG.hasInformationGap)
-_KG_missingTopic = str(KG.missingTopic)
-_KG_modifier = str(KG.modifier)
-_KG_payer = str(KG.payer)
-_KG_policyNote = str(KG.policyNote)
-_KG_priorAuthorizationNote = str(KG.priorAuthorizationNote)
-_KG_targetNerve = str(KG.targetNerve)
-_KG_usageNote = str(KG.usageNote)
-_RDFS_label = str(RDFS.label)
-_SKOS_inScheme = str(SKOS.inScheme)
-_SKOS_notation = str(SKOS.notation)
-_SKOS_prefLabel = str(SKOS.prefLabel)
+_P = {name: str(ns[name]) for ns, names in (
+    (KG, ("gapNote", "hasInformationGap", "missingTopic", "modifier", "payer", "policyNote",
+          "priorAuthorizationNote", "targetNerve", "usageNote")),
+    (SKOS, ("inScheme", "notation", "prefLabel")), (RDFS, ("label",))) for name in names}
 
 
 def _detail(s: Statement, predicate: str) -> Statement | None:
@@ -112,22 +103,22 @@ def _value(s: Statement, how: str, nerves: dict[str, str]) -> Value:
     elif how == "indicator":
         text = f"indicator {s.other.value}"
     elif how == "nerve":
-        role = "target" if s.predicate.value == _KG_targetNerve else "donor"
+        role = "target" if s.predicate.value == _P["targetNerve"] else "donor"
         text = f"{s.other.label} ({nerves[iri]})" if iri in nerves else s.other.label
         note = role
     elif how == "guidance":
-        mod, usage = _detail(s, _KG_modifier), _detail(s, _KG_usageNote)
+        mod, usage = _detail(s, _P["modifier"]), _detail(s, _P["usageNote"])
         text, iri = (mod.other.label, mod.other.value) if mod else (text, iri)
         note = usage.other.value if usage else ""
     elif how == "policy":
-        payer, policy = _detail(s, _KG_payer), _detail(s, _KG_policyNote)
+        payer, policy = _detail(s, _P["payer"]), _detail(s, _P["policyNote"])
         text, iri = (payer.other.label, payer.other.value) if payer else (text, iri)
         note = policy.other.value if policy else ""
     elif how == "gap":
-        topic, gap_note = _detail(s, _KG_missingTopic), _detail(s, _KG_gapNote)
+        topic, gap_note = _detail(s, _P["missingTopic"]), _detail(s, _P["gapNote"])
         text = topic.other.label if topic else text
         note = gap_note.other.value if gap_note else ""
-    elif how == "text" and s.predicate.value == _KG_priorAuthorizationNote:
+    elif how == "text" and s.predicate.value == _P["priorAuthorizationNote"]:
         note, text = s.other.value, "prior authorisation"
     if s.predicate.value in _RELATION:
         note = _RELATION[s.predicate.value]
@@ -157,7 +148,7 @@ def summarise(store, d: Description, notation: str = "") -> Summary:
     for s in rows:
         by_predicate.setdefault(s.predicate.value, []).append(s)
     nerves = {n: f"CN {num}" for n, num in numerals(store).items()}
-    gaps = [s.other.value for s in by_predicate.get(_KG_hasInformationGap, [])]
+    gaps = [s.other.value for s in by_predicate.get(_P["hasInformationGap"], [])]
     stated = _qualified_graphs(store, gaps)
     facts = []
     for key, label, reads in LAYOUT:
@@ -174,10 +165,10 @@ def summarise(store, d: Description, notation: str = "") -> Summary:
             values = [Value(c.message, str(VALIDATION_GRAPH), c.message, None, "", [str(VALIDATION_GRAPH)],
                             anchor=c.anchor) for c in _all_conflicts(rows, d)]
         facts.append(Fact(key, label, values))
-    scheme = next((_SCHEMES.get(s.other.value, "") for s in by_predicate.get(_SKOS_inScheme, [])), "")
-    notation = notation or next((s.other.value for s in by_predicate.get(_SKOS_notation, [])), "")
-    label = next((s.other.value for s in by_predicate.get(_SKOS_prefLabel, [])), "") or \
-        next((s.other.value for s in by_predicate.get(_RDFS_label, [])), d.label)
+    scheme = next((_SCHEMES.get(s.other.value, "") for s in by_predicate.get(_P["inScheme"], [])), "")
+    notation = notation or next((s.other.value for s in by_predicate.get(_P["notation"], [])), "")
+    label = next((s.other.value for s in by_predicate.get(_P["prefLabel"], [])), "") or \
+        next((s.other.value for s in by_predicate.get(_P["label"], [])), d.label)
     return Summary(d.iri, notation, scheme, label, facts)
 
 
@@ -199,8 +190,8 @@ def code_title(store, iri: str, d: Description | None = None) -> str | None:
     statements of ``d`` when given (the description of ``iri``)."""
     if d is not None:
         rows = [s for _, group in d.sections for s in group]
-        schemes = [s.other.value for s in rows if s.predicate.value == _SKOS_inScheme]
-        return next((f"{_SCHEMES[s]} {n.other.value}" for n in rows if n.predicate.value == _SKOS_notation
+        schemes = [s.other.value for s in rows if s.predicate.value == _P["inScheme"]]
+        return next((f"{_SCHEMES[s]} {n.other.value}" for n in rows if n.predicate.value == _P["notation"]
                      for s in schemes if s in _SCHEMES), None)
     for r in store.query(P + f"SELECT ?n ?s WHERE {{ <{iri}> skos:notation ?n ; skos:inScheme ?s }}"):
         if r["s"].value in _SCHEMES:
