@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from kgapp.errors import ProtocolError
 
@@ -27,8 +27,7 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: built for every token of every query, twice as fast as a dataclass
     kind: str  # string, iri, var, pname, name, other
     value: str
     offset: int

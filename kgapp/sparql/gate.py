@@ -37,6 +37,9 @@ class FairGate:
     def acquire(self, who: str = "-", timeout: float | None = None) -> bool:
         """Take a slot for ``who``, waiting at most ``timeout`` seconds (None: for ever); False if none came."""
         with self._lock:
+            if not self._waiting and self._count < self.capacity:  # a free slot and nobody before us
+                self._take(who)
+                return True
             waiter = _Waiter(who, next(self._seq))
             self._waiting.append(waiter)
             self._grant()
@@ -74,11 +77,14 @@ class FairGate:
         while self._count < self.capacity and self._waiting:
             best = min(self._waiting, key=lambda w: (self._held.get(w.who, 0), self._last.get(w.who, 0), w.seq))
             self._waiting.remove(best)
-            self._count += 1
-            self._held[best.who] = self._held.get(best.who, 0) + 1
-            self._last[best.who] = next(self._seq)
+            self._take(best.who)
             best.granted = True
             best.event.set()
+
+    def _take(self, who: str) -> None:
+        self._count += 1
+        self._held[who] = self._held.get(who, 0) + 1
+        self._last[who] = next(self._seq)
 
     def _forget(self) -> None:
         """Keep ``_last`` to the clients that hold or wait, plus a bounded tail of recent ones."""
