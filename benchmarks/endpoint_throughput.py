@@ -220,7 +220,7 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         variants = [("kgapp (cache off)", off), ("kgapp (cache on)", {}),
                     ("kgapp (cache off, waitress)", {**off, "KGAPP_SERVER": "waitress"})]
         if args.baseline:
-            variants.append(("kgapp before (main)", {"PYTHONPATH": args.baseline}))
+            variants.append(("kgapp before (cache off)", {**off, "PYTHONPATH": args.baseline}))
         for name, extra_env in variants:
             port = free_port()
             # `python -m` puts the working directory first on sys.path: run each kgapp in its own checkout
