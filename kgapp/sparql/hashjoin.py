@@ -11,10 +11,11 @@ pattern is wide: the narrowest pattern's rows times the lookups a loop join woul
 more than hashing every pattern's rows (``LOOP_OVER_HASH``). A pattern with a constant subject, a
 constant object other than a class, a literal, a blank node or a path counts as narrow or is not
 recognised, and the query runs as written; so does a LIMIT that nothing needs every solution for (no
-ORDER BY, GROUP BY or aggregate), which a loop join reaches after a few lookups. For the same reason the
-row cap bounds a loop join's cost when nothing reads every solution. The WHERE group must hold triple patterns and FILTERs
-only; FILTERs stay in the same group, so they see the same solutions. The answers are the same:
-a group's triple patterns are joined either way, and ``SELECT *`` projects every variable of its pattern.
+ORDER BY, GROUP BY or aggregate), which a loop join reaches after a few lookups. For the same reason
+the row cap bounds a loop join's cost when nothing reads every solution. The WHERE group must hold
+triple patterns and FILTERs only; FILTERs stay in the same group, so they see the same solutions. The
+answers are the same: a group's triple patterns are joined either way, and ``SELECT *`` projects every
+variable of its pattern.
 """
 
 from __future__ import annotations
