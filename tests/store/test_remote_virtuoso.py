@@ -8,6 +8,7 @@ import pytest
 from answers import answer
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from virtuoso import graphs_on
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -36,10 +37,6 @@ def remote(remote_store_spec):
 def server(remote_store_spec) -> SparqlClient:
     """kgapp's HTTP client, used directly: what the server holds, outside kgapp's dataset rules."""
     return SparqlClient(Config.from_mapping({"store": remote_store_spec}).store, 30)
-
-
-def graphs_on(server: SparqlClient) -> set[str]:
-    return {r["g"].value for r in server.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], False)}
 
 
 @pytest.mark.parametrize("query", load_queries(), ids=lambda q: q.slug)
