@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from answers import answer
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
+from virtuoso import graphs_on
 
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.queries import load_queries
+from kgapp.sources import resource_dir
 from kgapp.store import open_store
 from kgapp.store.remote import build as remote_build
+from kgapp.store.remote import bulk as bulk_module
 from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
-from kgapp.store.remote.store import PENDING_GRAPH, RESERVED
+from kgapp.store.remote.store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED
 from kgapp.web import close_app, create_app
 
 
@@ -36,8 +40,7 @@ def server(bulk_spec) -> SparqlClient:
 
 
 def staging_left(server: SparqlClient) -> list[str]:
-    graphs = {r["g"].value for r in server.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], False)}
-    return [g for g in graphs if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
+    return [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
 
 
 def loader_files(virtuoso) -> list[str]:
@@ -114,6 +117,27 @@ def test_a_failing_loader_keeps_the_previous_build(bulk_spec, server, virtuoso, 
     assert os.environ["KGAPP_STORE_PASSWORD"] not in str(failure.value).replace("loader", "")
     after = open_store(bulk_spec)
     assert after.manifest["build"] == before
+    assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
+def test_a_failed_swap_rolls_back_and_keeps_the_previous_build(bulk_spec, server, virtuoso, monkeypatch, tmp_path):
+    """The swap is one transaction: a failure after some graphs were already replaced undoes all of them."""
+    data = tmp_path / "data"  # one graph more than the build served: a swap not undone would leave it
+    shutil.copytree(resource_dir("data"), data)
+    shutil.copy(data / "ref-nerves.ttl", data / "extra-nerves.ttl")
+    before = open_store(bulk_spec)
+    counts = answer(before, "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+    delete = bulk_module._delete
+
+    def failing(graph: str) -> str:  # the manifest is replaced after every data graph
+        return "signal ('KGAPP', 'injected swap failure');" if graph == MANIFEST_GRAPH else delete(graph)
+    monkeypatch.setattr(bulk_module, "_delete", failing)
+    with pytest.raises(RemoteQueryError, match="injected swap failure"):
+        build(Config.from_mapping({"store": bulk_spec, "data_dirs": [data]}))
+    after = open_store(bulk_spec)
+    assert after.manifest["build"] == before.manifest["build"]
+    assert answer(after, "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g") == counts
     assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{after.triple_count}"')
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 

@@ -1,23 +1,26 @@
-"""Write a validated, reasoned build to a SPARQL server: upload into staging graphs, then swap them in with one update.
+"""Write a validated, reasoned build to a SPARQL server: upload into staging graphs, then swap them in.
 
-The graphs are first assembled in a temporary embedded store by the very code that fills a local
-build, so the server receives exactly the graphs (and the union) an embedded build would hold.
-Uploads are standard SPARQL Update (kgapp.store.remote.upload), or, opt-in for a Virtuoso on the same
-host, its bulk loader on files (kgapp.store.remote.bulk): same staging graphs, same checks, same swap. Nothing the previous build serves is
-touched until the swap: one update request of ``DROP SILENT GRAPH g; MOVE SILENT staging TO g`` per
-graph, then the stale graphs and the manifest. How atomic that one request is depends on the server
-(Virtuoso runs it operation by operation: for the length of the swap a reader may see some graphs
-new and some old). Only graphs named in the previous manifest or under ``…/graph/_kgapp/`` are ever
-dropped; a failed build removes its staging graphs, or leaves them listed for the next build to remove.
+The graphs are first assembled in a temporary in-memory Oxigraph store by the very code that fills a
+local build, so the server receives exactly the graphs (and the union) an embedded build would hold;
+the statistics are computed from it while the upload runs. Uploads are standard SPARQL Update
+(kgapp.store.remote.upload), or, opt-in for a Virtuoso on the same host, its bulk loader on files
+(kgapp.store.remote.bulk): same staging graphs, same checks. Nothing the previous build serves is
+touched until the swap. The portable swap is one update request of ``DROP SILENT GRAPH g; MOVE
+SILENT staging TO g`` per graph, then the stale graphs and the manifest; how atomic that request is
+depends on the server (Virtuoso runs it operation by operation: for the length of the swap a reader
+may see some graphs new and some old). The bulk path swaps in one SQL transaction instead, manifest
+included (BulkLoader.swap): readers see the old build or the new one. Only graphs named in the
+previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
+graphs, or leaves them listed for the next build to remove.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import pyoxigraph as ox
@@ -56,36 +59,40 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     bulk = bulk or BulkLoader.from_env()
     client = SparqlClient(spec, UPDATE_TIMEOUT)
     build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory(prefix="kgapp-remote-") as folder:
-        store: ox.Store | None  # set to None to close it
-        store = ox.Store(folder)
-        try:
-            counts, distinct = fill(store, files, graphs, base_iri)
-            previous = read_manifest(client)
-            _drop_leftovers(client)
-            sources = list(counts) + [UNION_GRAPH]
-            staging = {g: f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(sources)}
-            client.update("INSERT DATA { GRAPH <%s> { %s } }" % (PENDING_GRAPH, " ".join(
-                f"<{s}> <{STAGED}> {ox.Literal(build_id)} ." for s in staging.values())))
-            try:
-                if bulk:
-                    say(f"bulk-loading {sum(counts.values()) + distinct} quads through {bulk.folder}")
-                    bulk.load(store, staging)
-                else:
-                    say(f"uploading {sum(counts.values()) + distinct} quads to {spec.update_url}")
-                    upload(client, store, staging)
-                _verify(client, staging, {**counts, UNION_GRAPH: distinct})
-                final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct,
-                         "stats": compute_stats(store, (counts, distinct)),  # pages never scan the server for counts
-                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
-                stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
-                say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
-                _swap(client, _swap_ops(staging, stale, final), say)
-            except BaseException:
-                _drop_staging(client, staging, say)
-                raise
-        finally:
-            store = None  # closes RocksDB before the folder is removed
+    store = ox.Store()  # in memory: filled and read back several times faster than on disk
+    counts, distinct = fill(store, files, graphs, base_iri)
+    previous = read_manifest(client)
+    _drop_leftovers(client)
+    sources = list(counts) + [UNION_GRAPH]
+    staging = {g: f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(sources)}
+    staged_manifest = f"{RESERVED}staging/{build_id}/manifest"  # the bulk path swaps the manifest in like a graph
+    client.update("INSERT DATA { GRAPH <%s> { %s } }" % (PENDING_GRAPH, " ".join(
+        f"<{s}> <{STAGED}> {ox.Literal(build_id)} ." for s in [*staging.values(), staged_manifest])))
+    try:
+        with ThreadPoolExecutor(1) as pool:  # pages never scan the server for counts: the manifest has them
+            stats = pool.submit(compute_stats, store, (counts, distinct))
+            if bulk:
+                say(f"bulk-loading {sum(counts.values()) + distinct} quads through {bulk.folder}")
+                bulk.load(store, staging)
+            else:
+                say(f"uploading {sum(counts.values()) + distinct} quads to {spec.update_url}")
+                upload(client, store, staging)
+            _verify(client, staging, {**counts, UNION_GRAPH: distinct})
+            final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats.result(),
+                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
+        del store
+        stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
+        say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
+        if bulk:
+            client.update(_manifest_insert(staged_manifest, final))
+            bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
+        else:
+            _swap(client, _swap_ops(staging, stale, final), say)
+    except BaseException:
+        _drop_staging(client, [*staging.values(), staged_manifest], say, bulk)
+        raise
+    if bulk:
+        _drop_staging(client, [*staging.values(), staged_manifest], say, bulk)
     return final
 
 
@@ -119,11 +126,14 @@ def _swap(client: SparqlClient, ops: list[str], say: Callable[[str], None]) -> N
 def _swap_ops(staging: dict[str, str], stale: list[str], manifest: dict[str, Any]) -> list[str]:
     ops = [f"DROP SILENT GRAPH <{g}> ; MOVE SILENT <{s}> TO <{g}>" for g, s in staging.items()]
     ops += [f"DROP SILENT GRAPH <{g}>" for g in stale]
-    literal = ox.Literal(json.dumps(manifest, sort_keys=True))
-    ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-            f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}",
+    ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>", _manifest_insert(MANIFEST_GRAPH, manifest),
             f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]
     return ops
+
+
+def _manifest_insert(graph: str, manifest: dict[str, Any]) -> str:
+    literal = ox.Literal(json.dumps(manifest, sort_keys=True))
+    return f"INSERT DATA {{ GRAPH <{graph}> {{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}"
 
 
 def _drop_leftovers(client: SparqlClient) -> None:
@@ -136,9 +146,16 @@ def _drop_leftovers(client: SparqlClient) -> None:
         client.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in left] + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]))
 
 
-def _drop_staging(client: SparqlClient, staging: dict[str, str], say: Callable[[str], None]) -> None:
+def _drop_staging(client: SparqlClient, staging: list[str], say: Callable[[str], None],
+                  bulk: BulkLoader | None = None) -> None:
+    """Remove the staging graphs (through isql on the bulk path: no transaction log), then their listing."""
+    if bulk:
+        try:
+            bulk.remove(staging)
+        except (RemoteStoreError, RemoteQueryError) as e:
+            say(f"could not remove the staging graphs through isql ({e}); dropping them through SPARQL")
     try:
-        client.update(" ;\n".join([f"DROP SILENT GRAPH <{s}>" for s in staging.values()]
+        client.update(" ;\n".join([f"DROP SILENT GRAPH <{s}>" for s in staging]
                                   + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]), timeout=30)
     except (RemoteStoreError, RemoteQueryError) as e:
         say(f"could not remove the staging graphs ({e}); the next build will")
