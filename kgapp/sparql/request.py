@@ -50,7 +50,7 @@ def decode_utf8(data: bytes) -> str:
         raise ProtocolError(400, f"{NOT_UTF8}: byte 0x{data[e.start]:02x} at position {e.start}.") from None
 
 
-class DecodedParams(dict):
+class DecodedParams(dict[str, list[str]]):
     """Parameters decoded by ``check_urlencoded``: each name with its values in order (a ``Params``)."""
 
     def getlist(self, key: str) -> list[str]:
