@@ -462,7 +462,7 @@ def warm_up(port: int, slots: int) -> None:
 
 def fairness_report(args, rows) -> str:
     lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
-             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''}` ({os.cpu_count()} cores, shared with other work; waitress 8 threads, 8 query "
+             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''} --server {args.server}` ({os.cpu_count()} cores, shared with other work; {args.server} 8 threads, 8 query "
              f"slots; limits when on: {LIMITS}; one pool: {ONE_POOL}).", "",
              "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
              "|---|---:|---:|---:|---:|---|---|"]
