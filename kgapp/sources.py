@@ -102,18 +102,22 @@ def data_sources(data_dirs: tuple[Path, ...] | list[Path] = ()) -> list[SourceFi
     return out
 
 
-def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT_BASE_IRI) -> list[ox.Quad]:
+def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT_BASE_IRI,
+                salt: str = "") -> list[ox.Quad]:
     """The statements of one file as Oxigraph quads in ``graph`` (a TriG file's own graphs are merged).
 
     Oxigraph's parser is many times faster than rdflib's and reports line and column of errors. It keeps a
-    labelled blank node's label (``_:b`` is ``BlankNode("b")`` in every file), so labelled blank nodes get
-    fresh ids here: a label names one node within its file only, and two files' ``_:b`` must stay two nodes
-    when their graphs are merged into the default graph (RDF 1.1 Semantics, merging).
+    labelled blank node's label as its id (``_:b`` is ``BlankNode("b")`` in every file) and gives ``[]`` a
+    random one, so blank nodes get ids of kgapp's own here: derived from the file's graph, ``salt`` and the
+    order in which they first appear. Two files' ``_:b`` stay two nodes when their graphs are merged into
+    the default graph (RDF 1.1 Semantics, merging), and every parse of the same file gives the same ids, so
+    what the reasoner inferred about a blank node (in this build, or cached by an earlier one) is about the
+    node the store holds. A different ``salt`` gives the same statements other blank nodes.
     """
     move = _rebaser(base_iri)
     try:
-        if _has_labelled_blank_nodes(source.path):
-            move = _scoped_blank_nodes(move)
+        if may_have_blank_nodes(source.path):
+            move = _own_blank_nodes(move, f"{salt}|{source.graph}")
         return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
                 for q in ox.parse(path=str(source.path), format=source.ox_format)]
     except SyntaxError as e:
@@ -127,26 +131,36 @@ def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT
         raise SourceError(source.path, str(e)) from e
 
 
-def _has_labelled_blank_nodes(path: Path) -> bool:
-    """Whether the file may hold a ``_:label`` (a false alarm only costs the renaming pass)."""
+def store_salt(source: SourceFile) -> str:
+    """The ``salt`` of a source's blank nodes in the store: other ids for the shapes' than the validator
+    reads, because its report copies some of them (shape paths) and the copies must stay apart from the
+    shapes' own nodes in the default graph; the same ids for everything else."""
+    return "stored" if source.role == "shapes" else ""
+
+
+def may_have_blank_nodes(path: Path) -> bool:
+    """Whether the file may hold a blank node: "_:", "[" and "(" are the only ways to write one in Turtle,
+    TriG or N-Triples, and a false alarm only costs speed."""
     with open(path, "rb") as f:
-        last = b""  # a label may start on the last byte of a chunk
+        last = b""  # "_:" may straddle two chunks
         while chunk := f.read(1 << 20):
-            if b"_:" in last + chunk:
+            if b"_:" in last + chunk or b"[" in chunk or b"(" in chunk:
                 return True
             last = chunk[-1:]
     return False
 
 
-def _scoped_blank_nodes(move):
-    """``move``, with each blank node of one file mapped to a fresh one (the same label, the same node)."""
-    fresh: dict[str, ox.BlankNode] = {}
+def _own_blank_nodes(move, scope: str):
+    """``move``, with each blank node of one parse mapped to an id from ``scope`` and its order of appearance
+    (the same node, the same id)."""
+    ids: dict[str, ox.BlankNode] = {}
 
     def scoped(term):
         if isinstance(term, ox.BlankNode):
-            node = fresh.get(term.value)
+            node = ids.get(term.value)
             if node is None:
-                node = fresh[term.value] = ox.BlankNode()
+                digest = hashlib.sha256(f"{scope}|{len(ids)}".encode()).hexdigest()[:32]
+                node = ids[term.value] = ox.BlankNode("b" + digest)
             return node
         return move(term)
     return scoped

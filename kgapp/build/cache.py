@@ -25,9 +25,13 @@ from kgapp.sources import SourceFile
 FOLDER = "cache"
 
 
+# How kgapp.sources.parse_quads names blank nodes: the cached results name the same nodes only if it is unchanged.
+BLANK_NODE_IDS = "per file, by order of appearance (2026-11-28)"
+
+
 def inputs_key(sources: list[SourceFile], base_iri: str) -> str:
     h = hashlib.sha256()
-    for part in (__version__, version("pyshacl"), version("owlrl"), base_iri):
+    for part in (__version__, version("pyshacl"), version("owlrl"), base_iri, BLANK_NODE_IDS):
         h.update(part.encode() + b"\0")
     for s in sources:
         h.update(f"{s.role}\0{s.graph}\0{s.path.name}\0{s.sha256()}\0".encode())

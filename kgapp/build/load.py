@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kgapp.namespaces import DEFAULT_BASE_IRI
-from kgapp.sources import SourceFile, parse_quads
+from kgapp.sources import SourceFile, parse_quads, store_salt
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -46,11 +46,17 @@ Parsed = list[tuple[SourceFile, list[ox.Quad]]]
 
 
 def parse_sources(sources: Iterable[SourceFile], base_iri: str = DEFAULT_BASE_IRI,
-                  progress: Callable[[str], None] | None = None) -> Parsed:
-    """Each source with its statements as Oxigraph quads (in the source's graph), parsed natively."""
+                  progress: Callable[[str], None] | None = None, for_store: bool = False) -> Parsed:
+    """Each source with its statements as Oxigraph quads (in the source's graph), parsed natively.
+
+    Every parse of a file gives its blank nodes the same ids (kgapp.sources.parse_quads), so the store,
+    the reasoner and the validator agree on the data's. ``for_store``: the shapes files' blank nodes get
+    other ids, because the validation report copies some of them (shape paths), and those copies must
+    stay apart from the shapes' own nodes in the store's default graph.
+    """
     parsed = []
     for source in sources:
-        quads = parse_quads(source, ox.NamedNode(str(source.graph)), base_iri)
+        quads = parse_quads(source, ox.NamedNode(str(source.graph)), base_iri, store_salt(source) if for_store else "")
         parsed.append((source, quads))
         if progress:
             progress(f"parsed {source.path.name}: {len(quads)} statements → <{source.graph}>")

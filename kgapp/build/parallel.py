@@ -147,9 +147,10 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
     folder, filler = new_build_folder(root), None
     try:
         store = ox.Store(str(folder / STORE_DIR))
-        # Files with blank nodes are parsed again for the store and the export files: the validator's
-        # report copies some of its blank nodes (shape paths), which must stay apart from the shapes'.
-        own = dict(parse_sources([s for s, _ in parsed if not loads_natively(s, base_iri)], base_iri))
+        # The store and the export files take the quads the reasoner and the validator read, but for the
+        # shapes files with blank nodes, parsed again (see parse_sources' for_store).
+        own = {s: q for s, q in parsed if not loads_natively(s, base_iri)}
+        own.update(parse_sources([s for s in own if s.role == "shapes"], base_iri, for_store=True))
         filler = _Filler(store, sources, base_iri, own)
         filler.start()
         mark = time.perf_counter()

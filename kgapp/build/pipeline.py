@@ -193,7 +193,7 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
                                        say, bulk)["triples"]
             folder: Path | RemoteSpec = config.store
         else:
-            parsed = parse_sources(sources, config.base_iri)  # for the export files (and files with blank nodes)
+            parsed = parse_sources(sources, config.base_iri, for_store=True)  # export files, blank node files
             folder = write_build(root, sources, graphs, manifest(report, inferred), config.base_iri,
                                  not_native(parsed, config.base_iri), _export_files(parsed, config.base_iri))
             total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]

@@ -33,7 +33,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kgapp.namespaces import DEFAULT_BASE_IRI
-from kgapp.sources import SourceFile, parse_quads
+from kgapp.sources import SourceFile, may_have_blank_nodes, parse_quads, store_salt
 from kgapp.store.embedded import MANIFEST, current_build
 from kgapp.store.lease import is_leased
 from kgapp.store.search_index import index_rows, write_index
@@ -144,7 +144,7 @@ def fill(store: ox.Store, files: Iterable[SourceFile], graphs: Iterable[tuple[st
 
 def loads_natively(source: SourceFile, base_iri: str) -> bool:
     """Whether fill_files loads ``source`` from its file natively; otherwise from its parsed quads."""
-    return base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not _may_have_blank_nodes(source.path)
+    return base_iri == DEFAULT_BASE_IRI and not source.has_graphs and not may_have_blank_nodes(source.path)
 
 
 def fill_files(store: ox.Store, files: Iterable[SourceFile], base_iri: str,
@@ -164,7 +164,8 @@ def fill_files(store: ox.Store, files: Iterable[SourceFile], base_iri: str,
             for target in (ox.NamedNode(name), default):
                 store.bulk_load(path=str(source.path), format=source.ox_format, to_graph=target)
         else:
-            quads = quads if quads is not None else parse_quads(source, ox.NamedNode(name), base_iri)
+            quads = quads if quads is not None else parse_quads(source, ox.NamedNode(name), base_iri,
+                                                                store_salt(source))
             store.bulk_extend(quads)
             store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
     store.flush()
@@ -197,17 +198,6 @@ def remove_build_folder(folder: Path, tries: int = 20) -> None:
         if not folder.exists():
             return
         time.sleep(0.05)
-
-
-def _may_have_blank_nodes(path: Path) -> bool:
-    """Loading a file twice natively would give its blank nodes different ids in its named graph and
-    in the default graph; such files take the one-parse path instead. "_:", "[" and "(" are the only
-    ways to write a blank node in Turtle or N-Triples, and a false alarm only costs speed."""
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            if b"_:" in chunk or b"[" in chunk or b"(" in chunk:
-                return True
-    return False
 
 
 def _count(store: ox.Store, pattern: str) -> int:
