@@ -10,7 +10,8 @@ The rewrite is taken only when the build's statistics (kgapp.store.stats, in the
 pattern is wide: the narrowest pattern's rows times the lookups a loop join would do after it cost
 more than hashing every pattern's rows (``LOOP_OVER_HASH``). A pattern with a constant subject, a
 constant object other than a class, a literal, a blank node or a path counts as narrow or is not
-recognised, and the query runs as written; so does a LIMIT that nothing needs every solution for (no
+recognised, and the query runs as written, as does a pattern sharing no variable with the others (a
+cross product, which the loop join streams and a hash join would build in memory); so does a LIMIT that nothing needs every solution for (no
 ORDER BY, GROUP BY or aggregate), which a loop join reaches after a few lookups. For the same reason
 the row cap bounds a loop join's cost when nothing reads every solution. The WHERE group must hold
 triple patterns and FILTERs only; FILTERs stay in the same group, so they see the same solutions. The
@@ -55,7 +56,7 @@ def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = No
     if parsed is None:
         return None
     patterns, filters = parsed
-    if len(patterns) < 2:
+    if len(patterns) < 2 or not _connected(patterns):
         return None
     prefixes = _prefixes(toks[:start])
     rows = [_rows(p, prefixes, stats) for p in patterns]
@@ -132,6 +133,23 @@ def _patterns(body: list[Token]) -> tuple[list[Pattern], list[tuple[Token, Token
         elif i < len(body) and not (body[i].kind == "name" and body[i].value.upper() == "FILTER"):
             return None
     return patterns, filters
+
+
+def _connected(patterns: list[Pattern]) -> bool:
+    """Whether every pattern is joined to the others through shared variables. A hash join on no shared
+    variable is a cross product built in memory, where the loop join streams it (and the row cap or the
+    time limit stops it)."""
+    variables = [{t.value for t in p if t.kind == "var"} for p in patterns]
+    reached, grew = set(variables[0]), True
+    joined = [False] * len(patterns)
+    joined[0] = bool(reached)
+    while grew:
+        grew = False
+        for i, names in enumerate(variables):
+            if not joined[i] and names & reached:
+                joined[i], grew = True, True
+                reached |= names
+    return all(joined)
 
 
 def _filter_end(body: list[Token], i: int) -> int | None:

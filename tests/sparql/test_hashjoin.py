@@ -47,6 +47,9 @@ def test_wide_plain_bgps_are_rewritten(query):
     "SELECT * WHERE { { SELECT ?s WHERE { ?s e:p ?x } } ?s e:q ?y }",
     "SELECT * WHERE { ?s e:p ?x . ?s e:q 3 }",
     "SELECT * WHERE { ?s e:p ?x . ?s e:unknown ?y }",  # a property the store does not hold
+    "SELECT * WHERE { ?s e:p ?x . ?t e:q ?y }",  # a cross product: streamed by the loop join, not built in memory
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "SELECT * WHERE { ?s e:p ?x . ?x e:q ?y . ?t e:r ?u }",
     "SELECT * WHERE { ?s e:p ?x . ?s <q> ?y }",  # a relative IRI: the stats cannot size it
     "CONSTRUCT { ?s e:p ?y } WHERE { ?s e:p ?x ; e:q ?y }",
     "ASK { ?s e:p ?x ; e:q ?y }",
@@ -84,10 +87,13 @@ def _store(rng: random.Random) -> ox.Store:
 
 
 def _bgp(rng: random.Random) -> str:
-    variables = ["?s", "?x", "?y", "?z"]
+    variables, used = ["?s", "?x", "?y", "?z"], ["?s"]
     patterns = []
     for _ in range(rng.randint(2, 4)):
-        s, o = rng.choice(variables), rng.choice(variables)
+        s, o = rng.choice(used), rng.choice(variables)  # joined to what came before (mostly a connected BGP)
+        if rng.random() < 0.2:
+            o, s = s, rng.choice(variables)
+        used += [s, o]
         if rng.random() < 0.2:
             patterns.append(f"{s} a e:C")
         else:
