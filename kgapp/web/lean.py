@@ -77,7 +77,7 @@ class LeanSparql:
         try:
             who = self.fairness.client_id(request.remote_addr, request.headers.get("X-Forwarded-For"))
             with self.fairness.admit(who):
-                status, headers, body = self._query(request, args or DecodedParams(), entry, who)
+                status, headers, body = self._query(request, args, entry, who)
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):

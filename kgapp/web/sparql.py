@@ -69,13 +69,10 @@ def endpoint():
 def protocol_request(who: str = "-"):
     mimetype = request.mimetype
     g.query_log = {"form": "-", "id": "-"}  # refused requests are logged too
-    check_urlencoded(request.query_string)
-    # The raw body is kept (cached), so a form is checked for UTF-8 before werkzeug parses it.
+    args = check_urlencoded(request.query_string)  # checked for UTF-8 and decoded once, for werkzeug's args
     body = request.get_data() if mimetype in (QUERY_BODY, FORM_BODY) and request.method == "POST" else b""
-    if mimetype == FORM_BODY:
-        check_urlencoded(body)
-    form = request.form if mimetype == FORM_BODY else MultiDict()
-    query = parse_request(request.method, request.content_type, request.args, form, body,
+    form = check_urlencoded(body) if mimetype == FORM_BODY else MultiDict()
+    query = parse_request(request.method, request.content_type, args, form, body,
                           max_length=get_config().max_query_length, base_iri=endpoint_url())
     if query is None:
         del g.query_log
