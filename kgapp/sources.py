@@ -114,10 +114,8 @@ def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT
     what the reasoner inferred about a blank node (in this build, or cached by an earlier one) is about the
     node the store holds. A different ``salt`` gives the same statements other blank nodes.
     """
-    move = _rebaser(base_iri)
+    move = _own_blank_nodes(_rebaser(base_iri), f"{salt}|{source.graph}")
     try:
-        if may_have_blank_nodes(source.path):
-            move = _own_blank_nodes(move, f"{salt}|{source.graph}")
         return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
                 for q in ox.parse(path=str(source.path), format=source.ox_format)]
     except SyntaxError as e:
