@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple
+from urllib.parse import urljoin
 
 from kgapp.errors import ProtocolError
 
@@ -50,6 +52,26 @@ def _lexed(text: str) -> tuple[Token, ...]:
                  if m.lastgroup not in ("ws", "comment"))
 
 
+def word(tok: Token) -> str | None:
+    """A bare name upper-cased (keywords are case-insensitive), or None for any other token."""
+    return tok.value.upper() if tok.kind == "name" else None
+
+
+def prologue(toks: Sequence[Token], base: str = "", prefixes: Mapping[str, str] | None = None
+             ) -> tuple[str, dict[str, str]]:
+    """The base IRI and the prefixes (name without its colon → namespace) after a query's BASE and PREFIX
+    declarations, each IRI resolved against the base declared before it; starting from ``base`` and
+    ``prefixes``."""
+    declared = dict(prefixes or {})
+    for i, tok in enumerate(toks):
+        keyword = word(tok)
+        if keyword == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
+            base = urljoin(base, toks[i + 1].value[1:-1])
+        elif keyword == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
+            declared[toks[i + 1].value.rstrip(":")] = urljoin(base, toks[i + 2].value[1:-1])
+    return base, declared
+
+
 @lru_cache(maxsize=64)
 def query_form(text: str) -> str | None:
     """The first keyword after the prologue, upper-cased (SELECT, ASK, INSERT, LOAD…), or None."""
@@ -61,13 +83,13 @@ def query_form(text: str) -> str | None:
         if expect_iri:
             expect_iri = False
             continue
-        word = tok.value.upper() if tok.kind == "name" else None
-        if word == "BASE":
+        keyword = word(tok)
+        if keyword == "BASE":
             expect_iri = True
-        elif word == "PREFIX":
+        elif keyword == "PREFIX":
             expect_pname = True
-        elif word in QUERY_FORMS or word in UPDATE_FORMS:
-            return word
+        elif keyword in QUERY_FORMS or keyword in UPDATE_FORMS:
+            return keyword
         else:
             return None
     return None

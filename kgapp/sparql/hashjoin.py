@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kgapp.sparql_text import Token, query_form, tokens
+from kgapp.sparql_text import Token, prologue, query_form, tokens, word
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LOOP_OVER_HASH = 15  # one index lookup of a loop join costs about this many hashed rows (measured at 945k triples)
@@ -48,7 +48,7 @@ def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = No
     if group is None:
         return None
     start, end = group
-    words = {t.value.upper() for t in toks[:start] + toks[end + 1:] if t.kind == "name"}
+    words = {word(t) for t in toks[:start] + toks[end + 1:]}
     reads_all = bool(words & {"ORDER", "GROUP", "HAVING", *AGGREGATES})
     if "LIMIT" in words and not reads_all:
         return None  # a LIMIT the loop join reaches after a few rows
@@ -58,7 +58,7 @@ def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = No
     patterns, filters = parsed
     if len(patterns) < 2 or not _connected(patterns):
         return None
-    prefixes = _prefixes(toks[:start])
+    prefixes = prologue(toks[:start])[1]
     rows = [_rows(p, prefixes, stats) for p in patterns]
     driving = min(rows) if reads_all or row_cap is None else min(min(rows), row_cap)
     if driving * (len(rows) - 1) * LOOP_OVER_HASH <= sum(rows):
@@ -101,7 +101,7 @@ def _patterns(body: list[Token]) -> tuple[list[Pattern], list[tuple[Token, Token
     i = 0
     while i < len(body):
         tok = body[i]
-        if tok.kind == "name" and tok.value.upper() == "FILTER":
+        if word(tok) == "FILTER":
             close = _filter_end(body, i + 1)
             if close is None:
                 return None
@@ -130,7 +130,7 @@ def _patterns(body: list[Token]) -> tuple[list[Pattern], list[tuple[Token, Token
                 break
         if i < len(body) and body[i].value == ".":
             i += 1
-        elif i < len(body) and not (body[i].kind == "name" and body[i].value.upper() == "FILTER"):
+        elif i < len(body) and word(body[i]) != "FILTER":
             return None
     return patterns, filters
 
@@ -171,15 +171,6 @@ def _filter_end(body: list[Token], i: int) -> int | None:
     return None
 
 
-def _prefixes(prologue: list[Token]) -> dict[str, str]:
-    found = {}
-    for i, tok in enumerate(prologue[:-2]):
-        if tok.kind == "name" and tok.value.upper() == "PREFIX" and prologue[i + 1].kind == "pname" \
-                and prologue[i + 2].kind == "iri":
-            found[prologue[i + 1].value] = prologue[i + 2].value[1:-1]
-    return found
-
-
 def _iri(tok: Token, prefixes: Mapping[str, str]) -> str | None:
     if tok.kind == "iri":
         return tok.value[1:-1] if ":" in tok.value else None  # a relative IRI: the statistics cannot size it
@@ -187,7 +178,7 @@ def _iri(tok: Token, prefixes: Mapping[str, str]) -> str | None:
         return RDF_TYPE
     if tok.kind == "pname" and "\\" not in tok.value:
         prefix, _, local = tok.value.partition(":")
-        namespace = prefixes.get(prefix + ":")
+        namespace = prefixes.get(prefix)
         return namespace + local if namespace is not None else None
     return None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kgapp.sparql_text import Token, query_form, tokens
+from kgapp.sparql_text import Token, query_form, tokens, word
 
 MAX_K = 10_000  # LIMIT + OFFSET above this: Oxigraph's sort (a heap that large gains little)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -48,19 +48,19 @@ def plan(text: str) -> TopK | None:
     for i, tok in enumerate(toks):
         if tok.value in ("{", "}"):
             depth += 1 if tok.value == "{" else -1
-        elif depth == 0 and _word(tok) == "ORDER" and i + 1 < len(toks) and _word(toks[i + 1]) == "BY":
+        elif depth == 0 and word(tok) == "ORDER" and i + 1 < len(toks) and word(toks[i + 1]) == "BY":
             order_at = i
     if order_at < 0:
         return None
     keys, i = [], order_at + 2
-    while i < len(toks) and _word(toks[i]) not in ("LIMIT", "OFFSET"):
+    while i < len(toks) and word(toks[i]) not in ("LIMIT", "OFFSET"):
         tok = toks[i]
         if tok.kind == "var":
             keys.append((tok.value[1:], False))
             i += 1
-        elif _word(tok) in ("ASC", "DESC") and [t.value for t in toks[i + 1:i + 4:2]] == ["(", ")"] \
+        elif word(tok) in ("ASC", "DESC") and [t.value for t in toks[i + 1:i + 4:2]] == ["(", ")"] \
                 and i + 2 < len(toks) and toks[i + 2].kind == "var":
-            keys.append((toks[i + 2].value[1:], _word(tok) == "DESC"))
+            keys.append((toks[i + 2].value[1:], word(tok) == "DESC"))
             i += 4
         else:
             return None
@@ -68,10 +68,6 @@ def plan(text: str) -> TopK | None:
     if not keys or limit is None or limit + offset > MAX_K:
         return None
     return TopK(text[:toks[order_at].offset], tuple(keys), limit, offset)
-
-
-def _word(tok: Token) -> str | None:
-    return tok.value.upper() if tok.kind == "name" else None
 
 
 def _modifiers(rest: list[Token]) -> tuple[int | None, int]:
@@ -82,14 +78,14 @@ def _modifiers(rest: list[Token]) -> tuple[int | None, int]:
         if tok.value.isdigit() and words and words[-1].isdigit() and tok.offset == end:
             words[-1] += tok.value
         else:
-            words.append(_word(tok) or tok.value)
+            words.append(word(tok) or tok.value)
         end = tok.offset + len(tok.value)
     found: dict[str, int] = {}
     for j in range(0, len(words), 2):
-        word, value = words[j], words[j + 1] if j + 1 < len(words) else ""
-        if word not in ("LIMIT", "OFFSET") or word in found or not value.isdigit():
+        clause, value = words[j], words[j + 1] if j + 1 < len(words) else ""
+        if clause not in ("LIMIT", "OFFSET") or clause in found or not value.isdigit():
             return None, 0
-        found[word] = int(value)
+        found[clause] = int(value)
     return found.get("LIMIT"), found.get("OFFSET", 0)
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 
 from kgapp.errors import ProtocolError
-from kgapp.sparql_text import check_query, tokens
+from kgapp.sparql_text import check_query, prologue, tokens, word
 
 # An empty in-memory store parses queries exactly as the embedded store does: same errors, same answer
 # to "is this a graph or a table" (evaluation is lazy, so nothing runs except an ASK over no data).
@@ -38,23 +38,15 @@ def check_forwardable(text: str, base_iri: str | None = None, prefixes: dict[str
 def split_dataset(text: str, base_iri: str | None = None, prefixes: dict[str, str] | None = None
                   ) -> tuple[str, list[str] | None, list[str] | None]:
     """``text`` without its FROM / FROM NAMED clauses, and the graphs they named (None, None if there are none)."""
-    declared = dict(prefixes or {})
-    base = base_iri or ""
     spans: list[tuple[int, int]] = []
     defaults: list[str] = []
     named: list[str] = []
-    toks = list(tokens(text))
+    toks = tokens(text)
+    base, declared = prologue(toks, base_iri or "", prefixes)  # FROM comes after the prologue
     i = 0
     while i < len(toks):
-        word = toks[i].value.upper() if toks[i].kind == "name" else ""
-        if word == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            base = urljoin(base, toks[i + 1].value[1:-1])
-            i += 2
-        elif word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
-            declared[toks[i + 1].value.rstrip(":")] = urljoin(base, toks[i + 2].value[1:-1])
-            i += 3
-        elif word == "FROM":
-            is_named = i + 1 < len(toks) and toks[i + 1].kind == "name" and toks[i + 1].value.upper() == "NAMED"
+        if word(toks[i]) == "FROM":
+            is_named = i + 1 < len(toks) and word(toks[i + 1]) == "NAMED"
             j = i + 2 if is_named else i + 1
             if j >= len(toks):
                 break  # the parser has already accepted the query, so this cannot happen
