@@ -57,6 +57,14 @@ def word(tok: Token) -> str | None:
     return tok.value.upper() if tok.kind == "name" else None
 
 
+def resolve(base: str, ref: str) -> str:
+    """``ref`` resolved against ``base``, keeping an empty fragment (``…/core#``), which urljoin drops."""
+    if not base:
+        return ref
+    joined = urljoin(base, ref)
+    return joined + "#" if ref.endswith("#") and not joined.endswith("#") else joined
+
+
 def prologue(toks: Sequence[Token], base: str = "", prefixes: Mapping[str, str] | None = None
              ) -> tuple[str, dict[str, str]]:
     """The base IRI and the prefixes (name without its colon → namespace) after a query's BASE and PREFIX
@@ -66,9 +74,9 @@ def prologue(toks: Sequence[Token], base: str = "", prefixes: Mapping[str, str] 
     for i, tok in enumerate(toks):
         keyword = word(tok)
         if keyword == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            base = urljoin(base, toks[i + 1].value[1:-1])
+            base = resolve(base, toks[i + 1].value[1:-1])
         elif keyword == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
-            declared[toks[i + 1].value.rstrip(":")] = urljoin(base, toks[i + 2].value[1:-1])
+            declared[toks[i + 1].value.rstrip(":")] = resolve(base, toks[i + 2].value[1:-1])
     return base, declared
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kgapp.sparql_text import is_update, query_form, service_position
+from kgapp.sparql_text import is_update, prologue, query_form, service_position, tokens
 from kgapp.web import create_app
 
 GRAPH = "https://w3id.org/kgapp/graph/"
@@ -318,3 +318,9 @@ def test_query_form(text, form):
 ])
 def test_service_position(text, position):
     assert service_position(text) == position
+
+
+def test_prefixes_resolved_against_a_base_keep_their_empty_fragment():
+    toks = tokens("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX rel: <terms#> SELECT * {}")
+    base, declared = prologue(toks, "http://localhost/sparql")
+    assert declared == {"skos": "http://www.w3.org/2004/02/skos/core#", "rel": "http://localhost/terms#"}

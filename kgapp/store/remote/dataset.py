@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
 from kgapp.errors import ProtocolError
-from kgapp.sparql_text import check_query, prologue, tokens, word
+from kgapp.sparql_text import check_query, prologue, resolve, tokens, word
 
 # An empty in-memory store parses queries exactly as the embedded store does: same errors, same answer
 # to "is this a graph or a table" (evaluation is lazy, so nothing runs except an ASK over no data).
@@ -67,6 +66,6 @@ def split_dataset(text: str, base_iri: str | None = None, prefixes: dict[str, st
 
 def _resolve(token: str, declared: dict[str, str], base: str) -> str:
     if token.startswith("<"):
-        return urljoin(base, token[1:-1]) if base else token[1:-1]
+        return resolve(base, token[1:-1])
     prefix, _, local = token.partition(":")
     return declared.get(prefix, "") + re.sub(r"\\(.)", r"\1", local)
