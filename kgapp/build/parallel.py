@@ -28,9 +28,11 @@ from rdflib import Graph
 from kgapp.build.load import Parsed, parse_sources, role_graphs, role_triples, to_graph
 from kgapp.build.reason import infer
 from kgapp.build.validate import Report, read_report, validate_graph
+from kgapp.export.layout import union_ntriples
 from kgapp.export.prebuilt import BuildExports
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from kgapp.sources import SourceFile
+from kgapp.store.columns import write_columns
 from kgapp.store.search_index import index_rows, write_index
 from kgapp.store.stats import compute as compute_stats
 from kgapp.store.writer import (
@@ -178,6 +180,9 @@ def build_in_parallel(root: Path, sources: list[SourceFile], base_iri: str, say:
         exports.finish(store, *checked.items(), *inferred_quads.items())
         del checked, inferred_quads
         stages["exports"] += time.perf_counter() - mark
+        mark = time.perf_counter()
+        write_columns(folder, union_ntriples(folder))
+        stages["columns"] = time.perf_counter() - mark
         mark = time.perf_counter()
         names = [str(s.graph) for s in sources] + [str(INFERRED_GRAPH), str(VALIDATION_GRAPH)]
         counts, distinct = graph_counts(store, names)

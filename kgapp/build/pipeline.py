@@ -19,6 +19,7 @@ from kgapp.build.reason import infer
 from kgapp.build.validate import Report, read_report, validate_graph
 from kgapp.config import Config
 from kgapp.errors import KgappError
+from kgapp.export.layout import union_ntriples
 from kgapp.export.prebuilt import BuildExports
 from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from kgapp.sources import (
@@ -30,6 +31,7 @@ from kgapp.sources import (
     ontology_sources,
     shape_sources,
 )
+from kgapp.store.columns import write_columns
 from kgapp.store.remote.build import write_remote_build
 from kgapp.store.remote.bulk import BulkLoader
 from kgapp.store.spec import RemoteSpec
@@ -145,6 +147,7 @@ def _export_files(parsed: Parsed, base_iri: str) -> Extra:
         exports.write_sources(parsed)
         validation = str(VALIDATION_GRAPH), converted[str(VALIDATION_GRAPH)]
         exports.finish(store, validation, (str(INFERRED_GRAPH), converted[str(INFERRED_GRAPH)]))
+        write_columns(folder, union_ntriples(folder))
     return write
 
 

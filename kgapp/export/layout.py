@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import BinaryIO
 
-from kgapp.formats import Format
+from kgapp.formats import BY_NAME, Format
 from kgapp.rights import RIGHTS
 
 EXPORTS = "exports"
@@ -36,6 +36,12 @@ def file_name(f: Format, inferred: bool = False) -> str:
 
 def inferred_part_name(f: Format) -> str:
     return f"inferred.{f.extension}"
+
+
+def union_ntriples(folder: Path) -> list[Path]:
+    """The build's N-Triples export files that together hold its default graph once (asserted, inferred part)."""
+    ntriples = BY_NAME["ntriples"]
+    return [folder / EXPORTS / file_name(ntriples), folder / EXPORTS / inferred_part_name(ntriples)]
 
 
 def serve_prebuilt(folder: Path | None, f: Format, inferred: bool, output: BinaryIO) -> bool:

@@ -30,13 +30,15 @@ from kgapp.formats import (
     best_format,
     by_name,
 )
+from kgapp.sparql.columnar import solutions_query
 from kgapp.sparql.hashjoin import rewrite as hashed
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.results import Written, write_result
 from kgapp.sparql.topk import plan
 from kgapp.sparql.topk import top_k as topk_answer
 from kgapp.sparql_text import check_query
-from kgapp.store.base import QueryResult, Store
+from kgapp.store.base import QueryResult, Store, memoised
+from kgapp.store.columns import open_columns
 
 _GRAPH_TWINS = {"json": "jsonld", "xml": "rdfxml", "jsonld": "json", "rdfxml": "xml"}
 
@@ -46,7 +48,8 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
               planned: bool = False, row_cap: int | None = None) -> QueryResult:
     """Run one checked query: the single place every endpoint query passes (in a worker process, see
     kgapp.executor, which adds the time limit; the row cap is applied while writing, in ``answer``).
-    ``planned``: where the store gains from it, hash wide joins (kgapp.sparql.hashjoin) and answer
+    ``planned``: where the store gains from it, answer what reads every solution from the build's columns
+    (kgapp.sparql.columnar), hash wide joins (kgapp.sparql.hashjoin) and answer
     ORDER BY … LIMIT as a top-k (kgapp.sparql.topk); ``row_cap`` (the rows the answer is cut at) sizes the
     former."""
     check_query(text)
@@ -57,6 +60,11 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
 
     try:
         shape = None
+        if planned and store.plans_in_caller and default_graphs is None and named_graphs is None:
+            columns = memoised(store, "columns", lambda: open_columns(store.folder, store.triple_count))
+            values = solutions_query(text, columns, base_iri, row_cap) if columns is not None else None
+            if values is not None:
+                return run(values)
         if planned and store.plans_in_caller:
             text = hashed(text, store.manifest.get("stats"), row_cap) or text
             shape = plan(text)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kgapp.sparql.values import values_query
 from kgapp.sparql_text import Token, query_form, tokens, word
 
 MAX_K = 10_000  # LIMIT + OFFSET above this: Oxigraph's sort (a heap that large gains little)
@@ -64,13 +65,13 @@ def plan(text: str) -> TopK | None:
             i += 4
         else:
             return None
-    limit, offset = _modifiers(toks[i:])
+    limit, offset = limit_offset(toks[i:])
     if not keys or limit is None or limit + offset > MAX_K:
         return None
     return TopK(text[:toks[order_at].offset], tuple(keys), limit, offset)
 
 
-def _modifiers(rest: list[Token]) -> tuple[int | None, int]:
+def limit_offset(rest: list[Token]) -> tuple[int | None, int]:
     """(LIMIT, OFFSET) when ``rest`` is exactly those two clauses (either order, OFFSET optional)."""
     words: list[str] = []
     end = -1
@@ -153,13 +154,8 @@ def top_k(run: Callable[[str], Any], shape: TopK) -> ox.QuerySolutions | None:
         best = heapq.nsmallest(shape.limit + shape.offset, (keyed(i, row) for i, row in enumerate(result)))
     except _Fallback:
         return None
-    rows = [row for _, _, row in best[shape.offset:]]
-    values = []
-    for row in rows:
-        cells = [row[name] for name in names]
-        if any(isinstance(c, (ox.BlankNode, ox.Triple)) for c in cells):
-            return None  # VALUES cannot carry them
-        values.append("(" + " ".join("UNDEF" if c is None else str(c) for c in cells) + ")")
-    variables = " ".join(f"?{n}" for n in names)
-    kept = run(f"SELECT {variables} WHERE {{ VALUES ({variables}) {{ {' '.join(values)} }} }}")
+    rows = [[row[name] for name in names] for _, _, row in best[shape.offset:]]
+    if any(isinstance(c, (ox.BlankNode, ox.Triple)) for cells in rows for c in cells):
+        return None  # VALUES cannot carry them
+    kept = run(values_query(names, ([None if c is None else str(c) for c in cells] for cells in rows)))
     return kept if isinstance(kept, ox.QuerySolutions) else None

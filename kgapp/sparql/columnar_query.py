@@ -1,0 +1,229 @@
+"""The queries kgapp.sparql.columnar evaluates, read from their text: a SELECT over one basic graph pattern
+with COUNT, GROUP BY, DISTINCT, ORDER BY, LIMIT and OFFSET; anything else is left to Oxigraph (None).
+
+The shape taken: a prologue of PREFIX/BASE, ``SELECT [DISTINCT] (?v | (COUNT([DISTINCT] ?v|*) AS ?n))+``,
+``[WHERE] { triple patterns }`` of variables and absolute IRIs (``a`` as predicate) (``;`` and ``,`` lists allowed), all connected by shared variables, then
+``GROUP BY ?v+``, ``ORDER BY (?v | ASC(?v) | DESC(?v))+``, ``LIMIT``/``OFFSET``, reading every solution (an
+aggregate, DISTINCT or ORDER BY: Oxigraph streams the others, and stops at their LIMIT). Whatever SPARQL would
+refuse or answer with unbound values (a projected variable the pattern does not bind, a plain variable
+beside an aggregate without being grouped) is left to Oxigraph, so its answer and its errors stay its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kgapp.sparql.topk import limit_offset
+from kgapp.sparql_text import Token, prologue, query_form, resolve, tokens, word
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+Node = tuple[str, str]  # ("var", name) or ("iri", iri)
+
+
+@dataclass(frozen=True)
+class Count:
+    alias: str
+    of: str | None  # the variable counted, None for COUNT(*)
+    distinct: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    patterns: tuple[tuple[Node, Node, Node], ...]  # (subject, predicate, object)
+    select: tuple[str | Count, ...]  # a variable's name or a count
+    distinct: bool
+    group_by: tuple[str, ...] | None
+    order: tuple[tuple[str, bool], ...]  # (name, descending)
+    limit: int | None
+    offset: int
+
+    @property
+    def aggregated(self) -> bool:
+        return self.group_by is not None or any(isinstance(item, Count) for item in self.select)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(item.alias if isinstance(item, Count) else item for item in self.select)
+
+
+class _Unsupported(Exception):
+    """The query has another shape: Oxigraph answers it."""
+
+
+def read_plan(text: str, base_iri: str | None = None) -> Plan | None:
+    """The plan of ``text`` when it has the shape above, else None."""
+    if query_form(text) != "SELECT":
+        return None
+    try:
+        return _Reader(tokens(text), base_iri or "").plan()
+    except (_Unsupported, IndexError):
+        return None
+
+
+class _Reader:
+    def __init__(self, toks: tuple[Token, ...], base: str):
+        self.toks = toks
+        self.i = next(i for i, t in enumerate(toks) if word(t) == "SELECT")
+        self.base, self.prefixes = prologue(toks[:self.i], base)
+
+    def peek(self) -> Token:
+        return self.toks[self.i]
+
+    def take(self, value: str | None = None) -> Token:
+        tok = self.toks[self.i]
+        if value is not None and (word(tok) or tok.value) != value:
+            raise _Unsupported
+        self.i += 1
+        return tok
+
+    def at(self, value: str) -> bool:
+        return self.i < len(self.toks) and (word(self.peek()) or self.peek().value) == value
+
+    def plan(self) -> Plan:
+        self.take("SELECT")
+        distinct = self.at("DISTINCT") and bool(self.take())
+        select = self._select()
+        if self.at("WHERE"):
+            self.take()
+        patterns = self._group()
+        group_by: tuple[str, ...] | None = None
+        if self.at("GROUP"):
+            self.take(), self.take("BY")
+            group_by = (self._var(),)
+            while self.i < len(self.toks) and self.peek().kind == "var":
+                group_by += (self._var(),)
+        order: list[tuple[str, bool]] = []
+        if self.at("ORDER"):
+            self.take(), self.take("BY")
+            while self.i < len(self.toks) and (self.peek().kind == "var" or word(self.peek()) in ("ASC", "DESC")):
+                if self.peek().kind == "var":
+                    order.append((self._var(), False))
+                else:
+                    desc = word(self.take()) == "DESC"
+                    self.take("(")
+                    order.append((self._var(), desc))
+                    self.take(")")
+            if not order:
+                raise _Unsupported
+        limit, offset = limit_offset(list(self.toks[self.i:])) if self.i < len(self.toks) else (None, 0)
+        if self.i < len(self.toks) and limit is None and not _only_offset(self.toks[self.i:]):
+            raise _Unsupported
+        plan = Plan(tuple(patterns), tuple(select), distinct, group_by, tuple(order), limit, offset)
+        _check(plan)
+        return plan
+
+    def _var(self) -> str:
+        tok = self.take()
+        if tok.kind != "var":
+            raise _Unsupported
+        return tok.value[1:]
+
+    def _select(self) -> list[str | Count]:
+        items: list[str | Count] = []
+        while not (self.at("WHERE") or self.at("{")):
+            if self.peek().kind == "var":
+                items.append(self._var())
+                continue
+            self.take("("), self.take("COUNT"), self.take("(")
+            distinct = self.at("DISTINCT") and bool(self.take())
+            of = None if self.at("*") and self.take() else self._var()
+            self.take(")"), self.take("AS")
+            items.append(Count(self._var(), of, distinct))
+            self.take(")")
+        if not items:
+            raise _Unsupported
+        return items
+
+    def _group(self) -> list[tuple[Node, Node, Node]]:
+        self.take("{")
+        patterns: list[tuple[Node, Node, Node]] = []
+        while not self.at("}"):
+            subject = self._node()
+            while True:
+                predicate = self._predicate()
+                patterns.append((subject, predicate, self._node()))
+                while self.at(","):
+                    self.take()
+                    patterns.append((subject, predicate, self._node()))
+                if not self.at(";"):
+                    break
+                while self.at(";"):
+                    self.take()
+                if self.at(".") or self.at("}"):
+                    break
+            if self.at("."):
+                self.take()
+        self.take("}")
+        if not patterns:
+            raise _Unsupported
+        return patterns
+
+    def _iri(self, tok: Token) -> str:
+        if tok.kind == "iri":
+            iri = resolve(self.base, tok.value[1:-1])
+        elif tok.kind == "pname":
+            prefix, _, local = tok.value.partition(":")
+            if prefix not in self.prefixes or "\\" in local or "%" in local:
+                raise _Unsupported
+            iri = self.prefixes[prefix] + local
+        else:
+            raise _Unsupported
+        if "\\" in iri or not _ABSOLUTE.match(iri):
+            raise _Unsupported
+        return iri
+
+    def _node(self) -> Node:
+        tok = self.take()
+        return ("var", tok.value[1:]) if tok.kind == "var" else ("iri", self._iri(tok))
+
+    def _predicate(self) -> Node:
+        tok = self.take()
+        if tok.kind == "name" and tok.value == "a":
+            return ("iri", RDF_TYPE)
+        return ("var", tok.value[1:]) if tok.kind == "var" else ("iri", self._iri(tok))
+
+
+def _only_offset(rest: tuple[Token, ...]) -> bool:
+    return bool(rest) and word(rest[0]) == "OFFSET" and all(t.value.isdigit() for t in rest[1:]) and len(rest) > 1
+
+
+def _check(plan: Plan) -> None:
+    """Refuse (to Oxigraph) what SPARQL refuses or answers with unbound values, and cross products."""
+    bound = {node[1] for pattern in plan.patterns for node in pattern if node[0] == "var"}
+    names = plan.names
+    if len(set(names)) != len(names):
+        raise _Unsupported
+    counts = [item for item in plan.select if isinstance(item, Count)]
+    if plan.aggregated:
+        grouped = set(plan.group_by or ())
+        if not grouped <= bound or any(c.alias in bound for c in counts) \
+                or any(c.of is not None and c.of not in bound for c in counts) \
+                or any(c.of is None and c.distinct for c in counts) \
+                or any(isinstance(item, str) and item not in grouped for item in plan.select) \
+                or any(name not in grouped | {c.alias for c in counts} for name, _ in plan.order):
+            raise _Unsupported
+    elif not set(names) <= bound or any(name not in bound for name, _ in plan.order) \
+            or (plan.distinct and any(name not in names for name, _ in plan.order)):
+        raise _Unsupported
+    if not (plan.aggregated or plan.distinct or plan.order):
+        raise _Unsupported  # Oxigraph streams these, and stops at a LIMIT
+    if not _connected(plan.patterns):
+        raise _Unsupported
+
+
+def _connected(patterns: tuple[tuple[Node, Node, Node], ...]) -> bool:
+    groups = [{n[1] for n in pattern if n[0] == "var"} for pattern in patterns]
+    if any(not g for g in groups):
+        return len(groups) == 1
+    reached, rest = set(groups[0]), groups[1:]
+    while rest:
+        joined = [g for g in rest if g & reached]
+        if not joined:
+            return False
+        for g in joined:
+            reached |= g
+        rest = [g for g in rest if not g & reached]
+    return True
