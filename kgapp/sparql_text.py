@@ -29,6 +29,9 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 class Token(NamedTuple):  # a tuple: built for every token of every query, twice as fast as a dataclass
     kind: str  # string, iri, var, pname, name, other
     value: str
@@ -59,8 +62,8 @@ def word(tok: Token) -> str | None:
 
 def resolve(base: str, ref: str) -> str:
     """``ref`` resolved against ``base``, keeping an empty fragment (``…/core#``), which urljoin drops."""
-    if not base:
-        return ref
+    if not base or _SCHEME.match(ref) and "/." not in ref:
+        return ref  # already absolute, with no dot segment to remove
     joined = urljoin(base, ref)
     return joined + "#" if ref.endswith("#") and not joined.endswith("#") else joined
 

@@ -18,6 +18,7 @@ from kgapp.sparql.topk import limit_offset
 from kgapp.sparql_text import Token, prologue, query_form, resolve, tokens, word
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_READS_ALL = frozenset({"ORDER", "GROUP", "DISTINCT", "COUNT"})
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 Node = tuple[str, str]  # ("var", name) or ("iri", iri)
@@ -57,8 +58,11 @@ def read_plan(text: str, base_iri: str | None = None) -> Plan | None:
     """The plan of ``text`` when it has the shape above, else None."""
     if query_form(text) != "SELECT":
         return None
+    toks = tokens(text)
+    if not any(tok.kind == "name" and tok.value.upper() in _READS_ALL for tok in toks):
+        return None  # the common case (a lookup), told without reading the prologue
     try:
-        return _Reader(tokens(text), base_iri or "").plan()
+        return _Reader(toks, base_iri or "").plan()
     except (_Unsupported, IndexError):
         return None
 
