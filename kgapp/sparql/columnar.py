@@ -80,10 +80,10 @@ def _evaluate(plan: Plan, columns: Columns, row_cap: int | None) -> list[tuple[s
 
 def _pattern(columns: Columns, subject: Node, predicate: Node, obj: Node) -> Relation:
     """One triple pattern's solutions: a slice of its predicate's rows (of every row for ``?p``), filtered."""
-    if predicate[0] == "iri":
+    if isinstance(predicate[0], int):
         rows = columns.rows(predicate[1])
-        if subject[0] == "iri":  # rows of one predicate are sorted by subject
-            sid = columns.iri_id(subject[1])
+        if isinstance(subject[0], int):  # rows of one predicate are sorted by subject
+            sid = columns.term_id(subject[0], subject[1])
             lo, hi = (0, 0) if sid is None else np.searchsorted(rows[:, 0], [sid, sid + 1])
             rows = rows[lo:hi]
     else:
@@ -92,10 +92,11 @@ def _pattern(columns: Columns, subject: Node, predicate: Node, obj: Node) -> Rel
     keep = np.ones(len(rows), dtype=bool)
     relation: dict[str, np.ndarray] = {}
     for position, (kind, value) in enumerate(nodes):
-        if kind == "iri" and (position == 2 or predicate[0] == "var"):
-            found = columns.iri_id(value)
-            keep &= rows[:, position] == (-1 if found is None else found)
-        elif kind == "var":
+        if isinstance(kind, int):  # a constant (a subject or predicate constant already chose the rows)
+            if position == 2 or predicate[0] == "var":
+                found = columns.term_id(kind, value)
+                keep &= rows[:, position] == (-1 if found is None else found)
+        else:
             ids = np.asarray(rows[:, position], dtype=np.int64)
             if value in relation:
                 keep &= relation[value] == ids  # ?x p ?x

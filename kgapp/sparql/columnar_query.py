@@ -2,7 +2,8 @@
 with COUNT, GROUP BY, DISTINCT, ORDER BY, LIMIT and OFFSET; anything else is left to Oxigraph (None).
 
 The shape taken: a prologue of PREFIX/BASE, ``SELECT [DISTINCT] (?v | (COUNT([DISTINCT] ?v|*) AS ?n))+``,
-``[WHERE] { triple patterns }`` of variables and absolute IRIs (``a`` as predicate) (``;`` and ``,`` lists allowed), all connected by shared variables, then
+``[WHERE] { triple patterns }`` of variables and absolute IRIs (``a`` as predicate), with plain strings and
+unsigned integers as objects (``;`` and ``,`` lists allowed), all connected by shared variables, then
 ``GROUP BY ?v+``, ``ORDER BY (?v | ASC(?v) | DESC(?v))+``, ``LIMIT``/``OFFSET``, reading every solution (an
 aggregate, DISTINCT or ORDER BY: Oxigraph streams the others, and stops at their LIMIT). Whatever SPARQL would
 refuse or answer with unbound values (a projected variable the pattern does not bind, a plain variable
@@ -13,15 +14,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from kgapp.sparql.topk import limit_offset
 from kgapp.sparql_text import Token, prologue, query_form, resolve, tokens, word
+from kgapp.store.term_text import KIND_INTEGER, KIND_IRI, KIND_STRING, unescaped
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _READS_ALL = frozenset({"ORDER", "GROUP", "DISTINCT", "COUNT"})
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
-Node = tuple[str, str]  # ("var", name) or ("iri", iri)
+# ("var", name), or a constant term by its kind and key (kgapp.store.term_text): (KIND_IRI, iri),
+# (KIND_STRING, text), (KIND_INTEGER, value)
+Node = tuple[str, str] | tuple[int, Any]
 
 
 @dataclass(frozen=True)
@@ -148,10 +153,10 @@ class _Reader:
             subject = self._node()
             while True:
                 predicate = self._predicate()
-                patterns.append((subject, predicate, self._node()))
+                patterns.append((subject, predicate, self._node(literal=True)))
                 while self.at(","):
                     self.take()
-                    patterns.append((subject, predicate, self._node()))
+                    patterns.append((subject, predicate, self._node(literal=True)))
                 if not self.at(";"):
                     break
                 while self.at(";"):
@@ -179,15 +184,39 @@ class _Reader:
             raise _Unsupported
         return iri
 
-    def _node(self) -> Node:
+    def _node(self, literal: bool = False) -> Node:
         tok = self.take()
-        return ("var", tok.value[1:]) if tok.kind == "var" else ("iri", self._iri(tok))
+        if tok.kind == "var":
+            return ("var", tok.value[1:])
+        if literal and tok.kind == "string":
+            return KIND_STRING, self._string(tok)
+        if literal and tok.value.isdigit():
+            return KIND_INTEGER, self._integer(tok)
+        return KIND_IRI, self._iri(tok)
+
+    def _string(self, tok: Token) -> str:
+        """A plain string's text; a language tag or a datatype after it is left to Oxigraph."""
+        if self.i < len(self.toks) and self.peek().value in ("@", "^"):
+            raise _Unsupported
+        quotes = 3 if tok.value[:3] in ('"""', "'''") else 1
+        return unescaped(tok.value[quotes:-quotes])
+
+    def _integer(self, tok: Token) -> int:
+        """An unsigned integer (the lexer gives it digit by digit); a decimal or a double is left to Oxigraph."""
+        digits, end = tok.value, tok.offset + 1
+        while self.i < len(self.toks) and self.peek().offset == end and self.peek().value.isdigit():
+            digits, end = digits + self.take().value, end + 1
+        if self.i < len(self.toks) and self.peek().offset == end and self.peek().kind in ("other", "name"):
+            nxt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
+            if self.peek().value != "." or (nxt is not None and nxt.offset == end + 1 and nxt.value[0].isdigit()):
+                raise _Unsupported  # 1.5, 1e3
+        return int(digits)
 
     def _predicate(self) -> Node:
         tok = self.take()
         if tok.kind == "name" and tok.value == "a":
-            return ("iri", RDF_TYPE)
-        return ("var", tok.value[1:]) if tok.kind == "var" else ("iri", self._iri(tok))
+            return KIND_IRI, RDF_TYPE
+        return ("var", tok.value[1:]) if tok.kind == "var" else (KIND_IRI, self._iri(tok))
 
 
 def _only_offset(rest: tuple[Token, ...]) -> bool:

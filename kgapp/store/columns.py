@@ -8,7 +8,8 @@ and its rank in SPARQL's ORDER BY. The arrays are memory-mapped, so every query 
 
 Files under ``columns/`` of a build folder (renamed into place whole, before the manifest is written):
 ``triples.npy`` (int32, n × 3), ``terms.bin`` + ``offsets.npy`` (UTF-8 terms, int64 ends),
-``kind.npy`` (uint8, KIND_*), ``rank.npy`` (int32), ``iris.npy`` (the IRIs' ids in code-point order) and
+``kind.npy`` (uint8, KIND_*), ``rank.npy`` (int32), ``by_rank.npy`` (the ids in rank order: a term is found by
+its kind and key in log n steps) and
 ``meta.json`` (triple count, predicates' row ranges).
 """
 
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from kgapp.store.term_text import KIND_IRI, KIND_STRING, kind_and_key
+from kgapp.store.term_text import kind_and_key, sort_key
 
 DIR = "columns"
 
@@ -52,16 +53,15 @@ def write_columns(folder: Path, ntriples: Iterable[Path]) -> int:
     terms = list(ids)
     del ids
     keyed = [kind_and_key(t) for t in terms]
-    order = sorted(range(len(terms)), key=lambda i: (keyed[i][0] >= KIND_STRING, keyed[i]))
+    order = sorted(range(len(terms)), key=lambda i: sort_key(*keyed[i]))
     rank = np.empty(len(terms), dtype=np.int32)
     rank[np.array(order, dtype=np.int64)] = np.arange(len(terms), dtype=np.int32)
     kind = np.array([k for k, _ in keyed], dtype=np.uint8)
-    iris = np.array([i for i in order if keyed[i][0] == KIND_IRI], dtype=np.int32)
     encoded = [t.encode("utf-8") for t in terms]
     offsets = np.cumsum([len(e) for e in encoded], dtype=np.int64)
     preds = triples[:, 1]
     starts = np.flatnonzero(np.r_[True, preds[1:] != preds[:-1]]) if len(preds) else np.array([], dtype=np.int64)
-    ends = np.r_[starts[1:], len(preds)]
+    ends = np.r_[starts[1:], len(preds)] if len(preds) else starts
     meta = {"triples": len(triples),
             "predicates": {terms[int(preds[s])][1:-1]: [int(s), int(e)] for s, e in zip(starts, ends, strict=True)}}
     partial = folder / f".partial-{DIR}"
@@ -71,7 +71,7 @@ def write_columns(folder: Path, ntriples: Iterable[Path]) -> int:
     np.save(partial / "offsets.npy", offsets)
     np.save(partial / "kind.npy", kind)
     np.save(partial / "rank.npy", rank)
-    np.save(partial / "iris.npy", iris)
+    np.save(partial / "by_rank.npy", np.array(order, dtype=np.int32))
     (partial / "terms.bin").write_bytes(b"".join(encoded))
     (partial / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     os.replace(partial, folder / DIR)
@@ -86,8 +86,8 @@ class Columns:
         self.count: int = meta["triples"]
         self.predicates: dict[str, tuple[int, int]] = {p: (s, e) for p, (s, e) in meta["predicates"].items()}
         load: Any = lambda name: np.load(where / name, mmap_mode="r")  # noqa: E731
-        self.triples, self.offsets, self.kind, self.rank, self.iris = (
-            load("triples.npy"), load("offsets.npy"), load("kind.npy"), load("rank.npy"), load("iris.npy"))
+        self.triples, self.offsets, self.kind, self.rank, self.by_rank = (
+            load("triples.npy"), load("offsets.npy"), load("kind.npy"), load("rank.npy"), load("by_rank.npy"))
         with open(where / "terms.bin", "rb") as f:
             self._text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
 
@@ -99,17 +99,17 @@ class Columns:
     def terms(self, ids: Sequence[int]) -> list[str]:
         return [self.term(int(i)) for i in ids]
 
-    def iri_id(self, iri: str) -> int | None:
-        """The id of the IRI ``iri``, or None when the graph does not hold it."""
-        lo, hi = 0, len(self.iris)
-        while lo < hi:  # ``iris`` is in code-point order of the IRIs themselves
+    def term_id(self, kind: int, key: Any) -> int | None:
+        """The id of the term of ``kind`` and ``key`` (kgapp.store.term_text), or None when the graph has none."""
+        target, lo, hi = sort_key(kind, key), 0, len(self.by_rank)
+        while lo < hi:
             mid = (lo + hi) // 2
-            if kind_and_key(self.term(int(self.iris[mid])))[1] < iri:
+            if sort_key(*kind_and_key(self.term(int(self.by_rank[mid])))) < target:
                 lo = mid + 1
             else:
                 hi = mid
-        found = lo < len(self.iris) and kind_and_key(self.term(int(self.iris[lo])))[1] == iri
-        return int(self.iris[lo]) if found else None
+        found = lo < len(self.by_rank) and kind_and_key(self.term(int(self.by_rank[lo]))) == (kind, key)
+        return int(self.by_rank[lo]) if found else None
 
     def rows(self, predicate: str) -> np.ndarray:
         """The (subject, predicate, object) rows of ``predicate``, sorted by subject then object."""

@@ -14,7 +14,8 @@ _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
-def _unescaped(text: str) -> str:
+def unescaped(text: str) -> str:
+    """A string's text with its escapes (N-Triples' and SPARQL's: \\n, \\", \\uXXXX…) replaced."""
     if "\\" not in text:
         return text
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None
@@ -25,11 +26,11 @@ def kind_and_key(term: str) -> tuple[int, Any]:
     """(kind, key) of an N-Triples term: keys of one kind sort as Oxigraph's ORDER BY sorts such terms
     (IRIs and plain strings by code point, language-tagged strings by text then tag, integers by value)."""
     if term.startswith("<"):
-        return KIND_IRI, _unescaped(term[1:-1])
+        return KIND_IRI, unescaped(term[1:-1])
     if term.startswith("_:"):
         return KIND_BLANK, term
     close = term.rindex('"')
-    text = _unescaped(term[1:close])
+    text = unescaped(term[1:close])
     rest = term[close + 1:]
     if not rest:
         return KIND_STRING, text
@@ -41,3 +42,8 @@ def kind_and_key(term: str) -> tuple[int, Any]:
         except ValueError:
             return KIND_OTHER, term
     return KIND_OTHER, term
+
+
+def sort_key(kind: int, key: Any) -> tuple[bool, int, Any]:
+    """The order of all terms: blank nodes, IRIs, then literals grouped by kind, each kind by its key."""
+    return kind >= KIND_STRING, kind, key

@@ -65,7 +65,8 @@ def _random_store(rng: random.Random) -> ox.Store:
 
 
 PATTERNS = ["?a a ?c", "?a a e:C0", "?a e:label ?l", "?a e:p ?b", "?b e:q ?d", "?a e:q ?a", "?a ?r ?b",
-            "e:n1 e:p ?b", "?b e:label ?m", "?a e:p e:n2"]
+            "e:n1 e:p ?b", "?b e:label ?m", "?a e:p e:n2", '?a e:label "a"', "?a e:label 2", '?b e:label """é"""',
+            "?a e:label 10 ."]
 
 
 def _random_query(rng: random.Random) -> str:
@@ -139,7 +140,12 @@ def test_the_shapes_taken(query):
 @pytest.mark.parametrize("query", [
     "SELECT * WHERE { ?s e:p ?o }",  # every variable: left to Oxigraph's own order of them
     "SELECT ?s WHERE { ?s e:p ?o FILTER(?o != e:x) }",
-    'SELECT ?s WHERE { ?s e:label "a" }',  # a literal
+    'SELECT ?s WHERE { ?s e:label "a"@en } ORDER BY ?s',  # a tagged or typed literal
+    'SELECT ?s WHERE { ?s e:label "a"^^e:t } ORDER BY ?s',
+    "SELECT ?s WHERE { ?s e:label 1.5 } ORDER BY ?s",
+    "SELECT ?s WHERE { ?s e:label 1e3 } ORDER BY ?s",
+    "SELECT ?s WHERE { ?s e:label -1 } ORDER BY ?s",
+    'SELECT ?s WHERE { "a" e:label ?s } ORDER BY ?s',  # a literal subject
     "SELECT ?s WHERE { ?s e:p _:b }",
     "SELECT ?s WHERE { ?s e:p/e:q ?o }",
     "SELECT ?s WHERE { ?s e:p ?o OPTIONAL { ?o e:q ?x } }",
