@@ -6,6 +6,7 @@ Layout under the store root::
     builds/<id>/oxigraph/                          (RocksDB files)
     builds/<id>/exports/                           (every export, written by the build: kgapp.export.prebuilt)
     builds/<id>/search.sqlite                      (full-text index)
+    builds/<id>/columns/                           (the default graph as integer arrays: kgapp.store.columns)
     builds/<id>/manifest.json                      (written last: a build without it is incomplete)
 
 Every graph is stored as a named graph (its provenance) and, deduplicated, in the default graph.
