@@ -12,7 +12,8 @@ Taken only for the shape kgapp.sparql.columnar_query reads, over the build's own
 protocol dataset), and left to Oxigraph (None) when the order is not certainly Oxigraph's (a sort key
 column with blank nodes, literals of two kinds or of a kind outside plain strings, language-tagged
 strings and integers: the top-k's rule), when an answer would hold a blank node (VALUES cannot carry
-one), when a join would build more than ``MAX_ROWS`` solutions or the answer more than ``MAX_OUT`` rows.
+one), when a join would build more than ``MAX_ROWS`` solutions (or numpy runs out of the worker's memory)
+or the answer more than ``MAX_OUT`` rows.
 Solutions that tie on every ORDER BY key may come in another order than Oxigraph's (SPARQL leaves it open).
 """
 
@@ -25,7 +26,7 @@ from kgapp.sparql.values import values_query
 from kgapp.store.columns import Columns
 from kgapp.store.term_text import KIND_BLANK, KIND_IRI, KIND_OTHER
 
-MAX_ROWS = 4_000_000  # solutions a join may build (~32 MB a variable) before Oxigraph gets the query back
+MAX_ROWS = 2_000_000  # solutions a join may build (16 MB a variable) before Oxigraph gets the query back
 MAX_OUT = 20_000  # rows handed back through VALUES when the row cap allows more
 _SHIFT = 31  # term ids are below 2**31: two of them make one int64 key
 
@@ -44,7 +45,7 @@ def solutions_query(text: str, columns: Columns, base_iri: str | None = None, ro
         return None
     try:
         return values_query(plan.names, _evaluate(plan, columns, row_cap))
-    except _Fallback:
+    except (_Fallback, MemoryError):  # past the worker's memory limit: its arrays are freed, Oxigraph streams
         return None
 
 

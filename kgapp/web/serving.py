@@ -30,6 +30,7 @@ from kgapp.store.lease import Lease
 log = logging.getLogger("kgapp.serving")
 CHECK_EVERY = 1.0  # seconds between looks at `current` (a readlink and a stat)
 PAGE_CACHE_BYTES = 64 * 1024 * 1024  # rendered entity pages kept per build (kgapp.web.page_cache)
+RESPONSE_CACHE_BYTES = 64 * 1024 * 1024  # GET /sparql responses kept per build (bodies shared with the executor's)
 
 
 @dataclass(eq=False)
@@ -40,6 +41,7 @@ class Served:
     users: int = 0
     retired: bool = False
     pages: ResultCache | None = None  # this build's rendered pages (kgapp.web.page_cache)
+    responses: ResultCache | None = None  # this build's GET /sparql responses (kgapp.web.lean)
 
     @property
     def build(self) -> str | None:
@@ -73,7 +75,9 @@ class Serving:
         executor = QueryExecutor(store, self.config, getattr(self, "slots", None))
         if not self.config.testing:
             executor.warm()
-        served = Served(store, executor, lease, pages=ResultCache(PAGE_CACHE_BYTES) if self.config.page_cache else None)
+        served = Served(store, executor, lease, pages=ResultCache(PAGE_CACHE_BYTES) if self.config.page_cache else None,
+                        # kept where the executor keeps answers: a build that never changes (not a remote store)
+                        responses=ResultCache(RESPONSE_CACHE_BYTES) if executor.cache is not None else None)
         with self._lock:
             self._open_builds.append(served)
         return served

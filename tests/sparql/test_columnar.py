@@ -187,6 +187,14 @@ def test_a_join_past_the_bound_is_left_to_oxigraph(tmp_path, monkeypatch):
     assert _rows(store.query(solutions_query(query, columns))) == [('"900"^^<http://www.w3.org/2001/XMLSchema#integer>',)]
     monkeypatch.setattr(columnar, "MAX_ROWS", 899)
     assert solutions_query(query, columns) is None
+    monkeypatch.setattr(columnar, "MAX_ROWS", 900)
+    assert solutions_query(query, columns) is not None
+
+    def out_of_memory(*args):
+        raise MemoryError  # as numpy does past the worker's RLIMIT_DATA
+
+    monkeypatch.setattr(columnar, "_join", out_of_memory)
+    assert solutions_query(query, columns) is None
 
 
 def test_the_row_cap_still_cuts_the_answer(tmp_path):

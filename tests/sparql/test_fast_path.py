@@ -4,6 +4,7 @@ same answers as the worker path, and the time limit, the row cap and fairness st
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -99,18 +100,43 @@ def test_a_runaway_query_is_still_stopped_with_both_fast_paths_on(make_app):
 
 def test_the_cache_gives_the_same_bytes_and_is_per_request_shape(make_app):
     app = make_app(result_cache=True)
-    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
+    client, served = app.test_client(), app.extensions["kgapp.serving"].current
     first = client.get("/sparql", query_string={"query": LOOKUP})
     again = client.get("/sparql", query_string={"query": LOOKUP})
-    assert first.data == again.data and executor.cache.hits == 1
+    assert first.data == again.data and served.responses.hits == 1  # GET: the response as sent (kgapp.web.lean)
+    assert _headers(first) == _headers(again)
+    assert served.executor.cache.hits == 0  # the executor was not asked again
     xml = client.get("/sparql", query_string={"query": LOOKUP}, headers={"Accept": "application/sparql-results+xml"})
-    assert xml.data.startswith(b"<?xml") and executor.cache.hits == 1  # another format: another entry
+    assert xml.data.startswith(b"<?xml") and served.responses.hits == 1  # another format: another entry
+    posted = client.post("/sparql", data={"query": LOOKUP})  # Flask's path: the executor's cache
+    assert posted.data == first.data and served.executor.cache.hits == 1
     capped = make_app(result_cache=True, max_rows=0).test_client().get("/sparql", query_string={"query": LOOKUP})
     assert capped.headers["X-KGApp-Truncated"] == "true"
 
 
+def _headers(response) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in response.headers.items() if k != "Date")
+
+
 def test_the_cache_can_be_turned_off(make_app):
-    assert make_app(result_cache=False).extensions["kgapp.serving"].current.executor.cache is None
+    served = make_app(result_cache=False).extensions["kgapp.serving"].current
+    assert served.executor.cache is None and served.responses is None
+
+
+def test_a_kept_response_is_per_endpoint_url(make_app):
+    client = make_app(result_cache=True).test_client()
+    relative = {"query": "SELECT (<rel> AS ?x) WHERE {}"}  # resolved against the endpoint's URL
+    bodies = [client.get("/sparql", query_string=relative, headers={"Host": host, "Accept": "text/csv"}).data
+              for host in ("localhost:5000", "127.0.0.1:5000", "localhost:5000")]
+    assert bodies == [b"x\r\nhttp://localhost:5000/rel\r\n", b"x\r\nhttp://127.0.0.1:5000/rel\r\n", bodies[0]]
+
+
+def test_refusals_and_errors_are_not_kept(make_app):
+    app = make_app(result_cache=True)
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x"}).status_code == 400
+    assert len(app.extensions["kgapp.serving"].current.responses) == 0
 
 
 def test_a_cached_answer_still_counts_for_fairness(make_app):
@@ -150,3 +176,22 @@ def test_the_lean_path_is_taken_only_with_the_fast_path_on(make_app):
 def test_a_too_long_query_is_413_on_the_lean_path(make_app):
     r = make_app(max_query_length=10).test_client().get("/sparql", query_string={"query": LOOKUP})
     assert r.status_code == 413 and r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_kept_response_is_logged_and_counted_as_any_other(make_app, caplog):
+    app = make_app(result_cache=True, metrics=True)
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="kgapp.query"):
+        for _ in range(2):
+            assert client.get("/sparql", query_string={"query": LOOKUP}).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "kgapp.query"]
+    assert app.extensions["kgapp.serving"].current.responses.hits == 1
+    assert len(lines) == 2 and [_without_ms(line) for line in lines] == [_without_ms(lines[0])] * 2
+    assert "form=SELECT" in lines[1] and "rows=" in lines[1] and "query=" in lines[1]
+    scrape = client.get("/metrics").get_data(as_text=True)
+    assert 'kgapp_http_requests_total{route="/sparql",status="200"} 2.0' in scrape
+    assert 'kgapp_query_duration_seconds_count{form="SELECT"} 2.0' in scrape
+
+
+def _without_ms(line: str) -> str:
+    return " ".join(part for part in line.split() if not part.startswith("ms="))

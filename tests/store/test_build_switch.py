@@ -113,3 +113,18 @@ def test_kgapp_serve_follows_four_builds_without_losing_a_query(store_copy, tmp_
     finally:
         stop.set()
         stop_server(process)
+
+
+def test_kept_responses_do_not_outlive_their_build(store_copy, tmp_path):
+    app = create_app({"store": store_copy, "testing": True, "result_cache": True})
+    client = app.test_client()
+    try:
+        counts = [client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "text/csv"}).data
+                  for _ in range(2)]
+        assert counts[0] == counts[1] and app.extensions["kgapp.serving"].current.responses.hits == 1
+        build(Config(store=store_copy, data_dirs=(data_with(tmp_path, 3),)))
+        app.extensions["kgapp.serving"].request_reload()  # as SIGHUP does; every request here would be a hit
+        after = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "text/csv"}).data
+        assert int(after.split()[-1]) == int(counts[0].split()[-1]) + 3
+    finally:
+        close_app(app)
