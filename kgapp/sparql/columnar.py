@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgapp.sparql.columnar_query import Count, Node, Plan, read_plan
+from kgapp.sparql.columnar_plan import Count, Node, Plan
+from kgapp.sparql.columnar_query import read_plan
 from kgapp.sparql.values import values_query
 from kgapp.store.columns import Columns
 from kgapp.store.term_text import KIND_BLANK, KIND_IRI, KIND_OTHER

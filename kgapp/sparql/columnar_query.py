@@ -13,9 +13,8 @@ beside an aggregate without being grouped) is left to Oxigraph, so its answer an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
+from kgapp.sparql.columnar_plan import Count, Node, Plan, acceptable
 from kgapp.sparql.topk import limit_offset
 from kgapp.sparql_text import Token, prologue, query_form, resolve, tokens, word
 from kgapp.store.term_text import KIND_INTEGER, KIND_IRI, KIND_STRING, unescaped
@@ -23,37 +22,6 @@ from kgapp.store.term_text import KIND_INTEGER, KIND_IRI, KIND_STRING, unescaped
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _READS_ALL = frozenset({"ORDER", "GROUP", "DISTINCT", "COUNT"})
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-
-# ("var", name), or a constant term by its kind and key (kgapp.store.term_text): (KIND_IRI, iri),
-# (KIND_STRING, text), (KIND_INTEGER, value)
-Node = tuple[str, str] | tuple[int, Any]
-
-
-@dataclass(frozen=True)
-class Count:
-    alias: str
-    of: str | None  # the variable counted, None for COUNT(*)
-    distinct: bool
-
-
-@dataclass(frozen=True)
-class Plan:
-    patterns: tuple[tuple[Node, Node, Node], ...]  # (subject, predicate, object)
-    select: tuple[str | Count, ...]  # a variable's name or a count
-    distinct: bool
-    group_by: tuple[str, ...] | None
-    order: tuple[tuple[str, bool], ...]  # (name, descending)
-    limit: int | None
-    offset: int
-
-    @property
-    def aggregated(self) -> bool:
-        return self.group_by is not None or any(isinstance(item, Count) for item in self.select)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(item.alias if isinstance(item, Count) else item for item in self.select)
-
 
 class _Unsupported(Exception):
     """The query has another shape: Oxigraph answers it."""
@@ -121,7 +89,8 @@ class _Reader:
         if self.i < len(self.toks) and limit is None and not _only_offset(self.toks[self.i:]):
             raise _Unsupported
         plan = Plan(tuple(patterns), tuple(select), distinct, group_by, tuple(order), limit, offset)
-        _check(plan)
+        if not acceptable(plan):
+            raise _Unsupported
         return plan
 
     def _var(self) -> str:
@@ -221,42 +190,3 @@ class _Reader:
 
 def _only_offset(rest: tuple[Token, ...]) -> bool:
     return bool(rest) and word(rest[0]) == "OFFSET" and all(t.value.isdigit() for t in rest[1:]) and len(rest) > 1
-
-
-def _check(plan: Plan) -> None:
-    """Refuse (to Oxigraph) what SPARQL refuses or answers with unbound values, and cross products."""
-    bound = {node[1] for pattern in plan.patterns for node in pattern if node[0] == "var"}
-    names = plan.names
-    if len(set(names)) != len(names):
-        raise _Unsupported
-    counts = [item for item in plan.select if isinstance(item, Count)]
-    if plan.aggregated:
-        grouped = set(plan.group_by or ())
-        if not grouped <= bound or any(c.alias in bound for c in counts) \
-                or any(c.of is not None and c.of not in bound for c in counts) \
-                or any(c.of is None and c.distinct for c in counts) \
-                or any(isinstance(item, str) and item not in grouped for item in plan.select) \
-                or any(name not in grouped | {c.alias for c in counts} for name, _ in plan.order):
-            raise _Unsupported
-    elif not set(names) <= bound or any(name not in bound for name, _ in plan.order) \
-            or (plan.distinct and any(name not in names for name, _ in plan.order)):
-        raise _Unsupported
-    if not (plan.aggregated or plan.distinct or plan.order):
-        raise _Unsupported  # Oxigraph streams these, and stops at a LIMIT
-    if not _connected(plan.patterns):
-        raise _Unsupported
-
-
-def _connected(patterns: tuple[tuple[Node, Node, Node], ...]) -> bool:
-    groups = [{n[1] for n in pattern if n[0] == "var"} for pattern in patterns]
-    if any(not g for g in groups):
-        return len(groups) == 1
-    reached, rest = set(groups[0]), groups[1:]
-    while rest:
-        joined = [g for g in rest if g & reached]
-        if not joined:
-            return False
-        for g in joined:
-            reached |= g
-        rest = [g for g in rest if not g & reached]
-    return True
