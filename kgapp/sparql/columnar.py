@@ -38,26 +38,16 @@ class _Fallback(Exception):
     """Oxigraph answers this one."""
 
 
-def solutions_query(text: str, columns: Columns, base_iri: str | None = None, row_cap: int | None = None,
-                    max_read: int | None = None) -> str | None:
+def solutions_query(text: str, columns: Columns, base_iri: str | None = None, row_cap: int | None = None) -> str | None:
     """A VALUES query giving ``text``'s solutions in order (at most ``row_cap`` + 1 of them), or None to run
-    ``text`` as it is; None too when its patterns would read more than ``max_read`` rows."""
+    ``text`` as it is."""
     plan = read_plan(text, base_iri)
-    if plan is None or (max_read is not None and rows_read(plan, columns) > max_read):
+    if plan is None:
         return None
     try:
         return values_query(plan.names, _evaluate(plan, columns, row_cap))
     except (_Fallback, MemoryError):  # past the worker's memory limit: its arrays are freed, Oxigraph streams
         return None
-
-
-def rows_read(plan: Plan, columns: Columns) -> int:
-    """How many rows the plan's patterns read at most: its work is about linear in this."""
-    total = 0
-    for _, predicate, _ in plan.patterns:
-        start, end = columns.predicates.get(predicate[1], (0, 0)) if isinstance(predicate[0], int) else (0, columns.count)
-        total += end - start
-    return total
 
 
 def _evaluate(plan: Plan, columns: Columns, row_cap: int | None) -> list[tuple[str, ...]]:

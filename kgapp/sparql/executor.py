@@ -11,8 +11,7 @@ of the ``query_workers`` workers, kgapp.sparql.pool) at most ``query_timeout``, 
 queueing without bound. A query of a client that already holds a slot runs at a lower CPU priority, so
 one client's extra queries cannot slow everyone else's; a query beyond its worker's memory limit answers
 503 too. Queries that cannot run long (kgapp.sparql.bounded)
-are answered in the request thread, inside a slot (``fast_path``), as are counts and sorts the build's
-columns answer reading few rows (kgapp.sparql.columnar), and answers are kept per build
+are answered in the request thread, inside a slot (``fast_path``), and answers are kept per build
 (kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
 thread; its own HTTP timeout bounds the work.
 """
@@ -25,27 +24,22 @@ import signal
 import threading
 import time
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
 from kgapp.sparql.answer import answer
 from kgapp.sparql.bounded import is_bounded
 from kgapp.sparql.cache import ResultCache
-from kgapp.sparql.columnar import solutions_query
 from kgapp.sparql.gate import FairGate
 from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
 from kgapp.sparql_text import check_query
-from kgapp.store.base import Store, memoised
-from kgapp.store.columns import open_columns
+from kgapp.store.base import Store
 
 _EXECUTORS: weakref.WeakSet[QueryExecutor] = weakref.WeakSet()
 CACHE_BYTES = 64 * 1024 * 1024  # answers kept per build when ``result_cache`` is on
-# A count or sort over the build's columns reading at most this many rows takes a few milliseconds of numpy
-# (~10 ms at 200,000): answered in the request thread, like a bounded query, without a worker's round trip.
-IN_THREAD_ROWS = 200_000
 
 
 class QueryTimeout(ProtocolError):
@@ -105,10 +99,7 @@ class QueryExecutor:
         with self._lock:
             self._in_slots += 1
         try:
-            values = self._from_columns(request) if self.pooled and self.fast_path else None
-            if values is not None:  # a count or sort over the columns small enough to need no time limit
-                result = self._in_thread(replace(request, text=values), accept, cap_link)
-            elif self.pooled and not (self.fast_path and is_bounded(request.text)):
+            if self.pooled and not (self.fast_path and is_bounded(request.text)):
                 low = self.slots.held_by(client) > 1
                 left = max(0.0, self.queue_wait - (time.monotonic() - waited))
                 result = self._pooled(request, accept, cap_link, client, low, left)
@@ -136,16 +127,6 @@ class QueryExecutor:
             self.pool.warm()
         except ProtocolError:
             pass  # closed while starting: the next query starts its own
-
-    def _from_columns(self, request: QueryRequest) -> str | None:
-        """The VALUES query answering ``request`` from the build's columns (kgapp.sparql.columnar) when its
-        patterns read at most ``IN_THREAD_ROWS`` rows; else None (a worker runs it, planned the same way)."""
-        if request.default_graphs is not None or request.named_graphs is not None:
-            return None
-        columns = memoised(self.store, "columns", lambda: open_columns(self.store.folder, self.store.triple_count))
-        if columns is None:
-            return None
-        return solutions_query(request.text, columns, request.base_iri, self.max_rows, IN_THREAD_ROWS)
 
     def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
         fmt, written = answer(self.store, request, accept, self.max_rows, cap_link, self.fast_path)

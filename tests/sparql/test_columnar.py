@@ -238,22 +238,3 @@ def test_the_endpoints_path_answers_from_the_columns_as_oxigraph_does(store_path
     asked.clear()
     _rows(run_query(store, GROUPED, default_graphs=[], planned=True))  # a protocol dataset: Oxigraph's
     assert asked == []
-
-
-def test_a_small_count_or_sort_is_answered_without_a_worker(make_app, store):
-    app = make_app(fast_path=True, result_cache=False)
-    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
-    r = client.get("/sparql", query_string={"query": GROUPED}, headers={"Accept": "text/csv"})
-    assert r.status_code == 200 and executor.worker_pids() == []
-    assert r.data.decode().splitlines()[1:] == [f"{t},{n}" for t, n in
-                                                ((row["t"].value, row["n"].value) for row in store.query(GROUPED))]
-    slow = make_app(fast_path=False, result_cache=False).test_client()
-    assert slow.get("/sparql", query_string={"query": GROUPED}, headers={"Accept": "text/csv"}).data == r.data
-
-
-def test_a_query_the_columns_leave_goes_to_a_worker(make_app, store, monkeypatch):
-    app = make_app(fast_path=True, result_cache=False)
-    client, executor = app.test_client(), app.extensions["kgapp.serving"].current.executor
-    monkeypatch.setattr("kgapp.sparql.executor.IN_THREAD_ROWS", 10)  # this build's patterns read more
-    r = client.get("/sparql", query_string={"query": GROUPED}, headers={"Accept": "text/csv"})
-    assert r.status_code == 200 and len(executor.worker_pids()) == 1
