@@ -19,7 +19,7 @@ from kgapp.namespaces import (
 from kgapp.read import direct
 from kgapp.read.annotate import Conflict, Reading, annotate
 from kgapp.read.incoming import incoming_rows
-from kgapp.read.labels import labels, valid_iri
+from kgapp.read.labels import labels, remember, valid_iri
 from kgapp.read.sections import QUALIFIED_TYPES, RANK, SECTIONS, section_of
 from kgapp.read.sources import sources_for
 from kgapp.read.vocab import graph_set, indicator_notes
@@ -146,15 +146,19 @@ def describe_triples(store, iri: str) -> list[ox.Triple]:
 def outgoing(store, iri: str) -> tuple[list[tuple], list[tuple]]:
     """(predicate, object, graph) of the statements of ``iri`` in named graphs, and (node, predicate, object)
     of the statements of the qualified nodes it links to (kgapp.read.sections), but their types and labels."""
+    # SPARQL, not a lookup by pattern, even in-process: Oxigraph then reads the named graphs' quads only and
+    # decodes neither the subject nor the default graph's copy of each statement (0.26 vs 0.45 ms a code).
+    out = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
     r = direct.reader(store)
     if r is not None:
-        out = direct.outgoing(r, ox.NamedNode(iri))
         objects = [o for _, o in dict.fromkeys((p, o) for p, o, _ in out)]
         memo = store.memo.setdefault("unqualified", {})
         if len(memo) > MAX_MEMO:
             memo.clear()
-        return out, direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo)
-    out = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
+        names: dict[str, list] = {}
+        rows = direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo, names)
+        remember(store, names)
+        return out, rows
     # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
     # triples); with a filter it starts from this IRI (2 ms).
     types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
