@@ -58,7 +58,7 @@ def labels(store, iris: Iterable[str]) -> dict[str, str]:
     from the store once per opened build, the rest in batches of 200."""
     memo = getattr(store, "memo", None)  # a stand-in store without one reads every time
     cache: dict[str, str] = memo.setdefault("labels", {}) if memo is not None else {}
-    asked = {i for i in iris if valid_iri(i)}
+    asked = {i for i in iris if i in cache or valid_iri(i)}  # only valid IRIs are ever cached
     wanted = sorted(i for i in asked if i not in cache)
     found = _names(_label_rows(store, wanted))
     _keep(cache, wanted, found)
