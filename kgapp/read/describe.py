@@ -88,6 +88,24 @@ def _term(node, names: dict[str, str]) -> Term:
     return Term(node.value, "literal", node.value, node.language, dt)
 
 
+def _terms(store, names: dict[str, str]):
+    """``_term`` over ``names``, an IRI's Term made once per opened store (its label is the build's, and
+    Terms are never changed once made), so shared predicates and values are not rebuilt on every page."""
+    memo = getattr(store, "memo", None)
+    known: dict[str, Term] = memo.setdefault("iri_terms", {}) if memo is not None else {}
+    if len(known) > MAX_MEMO:
+        known.clear()
+
+    def term(node) -> Term:
+        if type(node) is ox.NamedNode:
+            found = known.get(node.value)
+            if found is None:
+                found = known[node.value] = Term(node.value, "iri", names.get(node.value, node.value))
+            return found
+        return _term(node, names)
+    return term
+
+
 def _kind(cls: str, names: dict[str, str]) -> str:
     """A class's label, or its local name in words when the graph has none (sh:ValidationResult → validation result)."""
     name = names.get(cls, cls)
@@ -190,10 +208,11 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
             text = text if len(text) <= 160 else text[:157] + "…"
             names["_:" + r["s"].value] = _kind(r["st"].value, names) + (f": {text}" if text else "")
 
+    term = _terms(store, names)
     details: dict[str, list[Statement]] = {}
     for rows in (qualified, bnodes):
         for x, p, o in rows:
-            details.setdefault(x.value, []).append(Statement(_term(p, names), _term(o, names)))
+            details.setdefault(x.value, []).append(Statement(term(p), term(o)))
 
     for stmts in details.values():
         stmts.sort(key=lambda s: (RANK.get(s.predicate.value, 999), s.predicate.label, s.other.label))
@@ -205,14 +224,14 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
     for p, o, g in out:
         key = (p, o)
         if key not in merged:
-            other = _term(o, names)
-            merged[key] = Statement(_term(p, names), other, note=notes.get((p.value, other.value), ""),
+            other = term(o)
+            merged[key] = Statement(term(p), other, note=notes.get((p.value, other.value), ""),
                                     details=details.get(other.value, []))
         merged[key].graphs.append(g.value)
     incoming: dict[tuple, Statement] = {}
     for r in inc:
         key = (r["s"], r["p"])
-        graphs = incoming.setdefault(key, Statement(_term(r["p"], names), _term(r["s"], names))).graphs
+        graphs = incoming.setdefault(key, Statement(term(r["p"]), term(r["s"]))).graphs
         if r["g"].value not in graphs:
             graphs.append(r["g"].value)
 

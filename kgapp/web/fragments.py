@@ -13,6 +13,8 @@ from kgapp.read.diagram import Diagram
 READING_BADGE = ('<span class="badge reading-badge" title="kgapp mapped the report\'s words to this value; the '
                  'report does not state it in these terms">kgapp\'s reading of the report</span>')
 
+MAX_IRIS = 100_000  # IRI fragments kept per build
+
 
 def e(value: object) -> str:
     """``value`` as HTML text (what ``{{ value }}`` prints under autoescaping): markupsafe's five entities,
@@ -29,11 +31,14 @@ class Fragments:
     """Fragment builders for one page: ``page_url`` maps an IRI to this host's page (None: no link)."""
 
     def __init__(self, page_url: Callable[[str], str | None], external: Callable[[str], bool],
-                 sources: dict[str, dict]):
+                 sources: dict[str, dict], iris: dict[tuple, str] | None = None):
         self._page_url, self.external, self.sources = page_url, external, sources
         self._urls: dict[str, str | None] = {}
         self._refs: dict[str, str] = {}
         self._terms: dict[tuple, str] = {}  # a predicate or a shared object recurs on many rows
+        # An IRI's HTML depends only on the IRI, its label and ``outbound`` (``page_url`` and ``external``
+        # being the app's): pages of one build can share it (kgapp.web.pages passes a dict per build).
+        self._iris: dict[tuple, str] = {} if iris is None else iris
 
     def url(self, iri: str) -> str | None:
         """The escaped href of ``iri``'s page (computed once per page and IRI), or None."""
@@ -43,6 +48,14 @@ class Fragments:
         return self._urls[iri]
 
     def term(self, t: Term, outbound: bool = True) -> str:
+        if t.kind == "iri":
+            key: tuple = (t.value, t.label, outbound)
+            html = self._iris.get(key)
+            if html is None:
+                if len(self._iris) >= MAX_IRIS:
+                    self._iris.clear()
+                html = self._iris[key] = self._term(t, outbound)
+            return html
         key = (t.kind, t.value, t.label, t.language, t.datatype, outbound)
         html = self._terms.get(key)
         if html is None:

@@ -81,7 +81,8 @@ def entity(iri: str, ext: str | None, url_for_ext):
                                  summary.title if summary else code_title(store, iri, d) if valid_iri(iri) else None,
                                  diagrams(store, d, summary.title if summary else None))
         base = get_config().base_iri
-        body = entity_page.body(Fragments(lambda iri: page_path(iri, base), external, d.sources))
+        body = entity_page.body(Fragments(lambda iri: page_path(iri, base), external, d.sources,
+                                          store.memo.setdefault("iri_html", {})))
         return with_links(Response(entity_html(entity_page.title, body, links)), links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
 
