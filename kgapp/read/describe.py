@@ -173,7 +173,7 @@ def outgoing(store, iri: str) -> tuple[list[tuple], list[tuple]]:
         memo = store.memo.setdefault("unqualified", {})
         if len(memo) > MAX_MEMO:
             memo.clear()
-        names: dict[str, list] = {}
+        names: dict[str, list] = {iri: direct.rows_of_named(out)}
         rows = direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo, names)
         remember(store, names)
         return out, rows

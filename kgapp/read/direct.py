@@ -104,6 +104,20 @@ def rows_of(quads: list) -> list[tuple[str | None, str | None]]:
     return _label_product(found)
 
 
+def rows_of_named(rows: list[tuple]) -> list[tuple[str | None, str | None]]:
+    """``label_rows`` of a node from its (predicate, object, graph) rows in the named graphs, as the SPARQL
+    ``GRAPH ?g { <node> ?p ?o }`` gives them (in its index's order): the default graph is the union of the
+    named graphs (kgapp.store.writer), so its label objects are these, each once, in the same order."""
+    found: list[list] = [[], [], [], []]
+    seen: set = set()
+    for p, o, _ in rows:
+        at = _LABEL_AT.get(p.value)
+        if at is not None and (at, o) not in seen:
+            seen.add((at, o))
+            found[at].append(o)
+    return _label_product(found)
+
+
 def _label_product(found: list[list]) -> list[tuple[str | None, str | None]]:
     found[0] = [o for o in found[0] if (o.language or "") in ("en", "")]
     found[1] = [o for o in found[1] if (o.language or "") in ("en", "")]
