@@ -30,6 +30,9 @@ INCOMING_PAGE = 100  # (subject, property) pairs of "what refers to this" a page
 MAX_BNODE_DEPTH = 8  # deep enough for SHACL lists and OWL axioms; data nodes have none
 _INFERRED = [str(INFERRED_GRAPH)]
 MAX_MEMO = 200_000  # nodes remembered per opened store as not qualified (nerves, modifiers, payers…)
+# IRI Terms kept per opened store: the shared ones (predicates, nerves, types…) come back at once after a
+# clear, and a small cap keeps the garbage collector from walking hundreds of thousands of them.
+MAX_TERMS = 20_000
 UNSHOWN = frozenset(str(p) for p in (RDF.type, RDFS.label, SKOS.prefLabel))  # a qualified node's rows leave out
 
 
@@ -93,7 +96,7 @@ def _terms(store, names: dict[str, str]):
     Terms are never changed once made), so shared predicates and values are not rebuilt on every page."""
     memo = getattr(store, "memo", None)
     known: dict[str, Term] = memo.setdefault("iri_terms", {}) if memo is not None else {}
-    if len(known) > MAX_MEMO:
+    if len(known) > MAX_TERMS:
         known.clear()
 
     def term(node) -> Term:

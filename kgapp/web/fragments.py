@@ -13,7 +13,7 @@ from kgapp.read.diagram import Diagram
 READING_BADGE = ('<span class="badge reading-badge" title="kgapp mapped the report\'s words to this value; the '
                  'report does not state it in these terms">kgapp\'s reading of the report</span>')
 
-MAX_IRIS = 100_000  # IRI fragments kept per build
+MAX_IRIS = 20_000  # IRI fragments kept per build (the shared ones come back at once after a clear)
 
 
 def e(value: object) -> str:
