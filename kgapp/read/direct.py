@@ -42,6 +42,18 @@ def exists(r, iri: str) -> bool:
                for pattern in ((n, None, None), (None, None, n), (None, n, None)))
 
 
+def outgoing(r, subject: ox.NamedNode) -> tuple[list[tuple], list]:
+    """(predicate, object, graph) of every statement of ``subject`` in a named graph, and its quads in the
+    default graph (read in the same pass: their label rows spare the page a lookup, see ``rows_of``)."""
+    named, default = [], []
+    for q in r.quads_for_pattern(subject, None, None, None):
+        if type(q.graph_name) is ox.DefaultGraph:
+            default.append(q)
+        else:
+            named.append((q.predicate, q.object, q.graph_name))
+    return named, default
+
+
 def incoming(r, iri: str, limit: int) -> list[tuple] | None:
     """(subject, predicate, graph) of the named-graph quads pointing at ``iri``, or None when there are more
     than ``limit``. Oxigraph reads the default graph first; it is the union of the named graphs, so more than
@@ -101,20 +113,6 @@ def rows_of(quads: list) -> list[tuple[str | None, str | None]]:
         at = _LABEL_AT.get(q.predicate.value)
         if at is not None:
             found[at].append(q.object)
-    return _label_product(found)
-
-
-def rows_of_named(rows: list[tuple]) -> list[tuple[str | None, str | None]]:
-    """``label_rows`` of a node from its (predicate, object, graph) rows in the named graphs, as the SPARQL
-    ``GRAPH ?g { <node> ?p ?o }`` gives them (in its index's order): the default graph is the union of the
-    named graphs (kgapp.store.writer), so its label objects are these, each once, in the same order."""
-    found: list[list] = [[], [], [], []]
-    seen: set = set()
-    for p, o, _ in rows:
-        at = _LABEL_AT.get(p.value)
-        if at is not None and (at, o) not in seen:
-            seen.add((at, o))
-            found[at].append(o)
     return _label_product(found)
 
 

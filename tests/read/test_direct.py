@@ -107,9 +107,3 @@ def test_names_a_page_remembers_are_the_names_labels_looks_up(store):
     kept = dict(fresh.memo["labels"])
     assert len(kept) > 20
     assert kept == labels(OverSparql(store), list(kept))
-
-
-def test_label_rows_from_a_nodes_named_graph_rows_are_the_label_rows_looked_up(store):
-    for iri in every_iri(store):
-        rows = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
-        assert direct.rows_of_named(rows) == direct.label_rows(store.local, iri), iri
