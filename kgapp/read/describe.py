@@ -11,7 +11,6 @@ from kgapp.namespaces import (
     INFERRED_GRAPH,
     KG,
     RDF,
-    RDFS,
     SKOS,
     curie,
     sparql_prologue,
@@ -19,8 +18,9 @@ from kgapp.namespaces import (
 from kgapp.read import direct
 from kgapp.read.annotate import Conflict, Reading, annotate
 from kgapp.read.incoming import incoming_rows
-from kgapp.read.labels import labels, remember, valid_iri
-from kgapp.read.sections import QUALIFIED_TYPES, RANK, SECTIONS, section_of
+from kgapp.read.labels import labels, valid_iri
+from kgapp.read.outgoing import outgoing
+from kgapp.read.sections import RANK, SECTIONS, section_of
 from kgapp.read.sources import sources_for
 from kgapp.read.vocab import graph_set, indicator_notes
 
@@ -29,11 +29,9 @@ MAX_INCOMING = 1000  # incoming triples in an RDF description
 INCOMING_PAGE = 100  # (subject, property) pairs of "what refers to this" a page shows at once
 MAX_BNODE_DEPTH = 8  # deep enough for SHACL lists and OWL axioms; data nodes have none
 _INFERRED = [str(INFERRED_GRAPH)]
-MAX_MEMO = 200_000  # nodes remembered per opened store as not qualified (nerves, modifiers, payers…)
 # IRI Terms kept per opened store: the shared ones (predicates, nerves, types…) come back at once after a
 # clear, and a small cap keeps the garbage collector from walking hundreds of thousands of them.
 MAX_TERMS = 20_000
-UNSHOWN = frozenset(str(p) for p in (RDF.type, RDFS.label, SKOS.prefLabel))  # a qualified node's rows leave out
 
 
 @dataclass
@@ -162,34 +160,6 @@ def describe_triples(store, iri: str) -> list[ox.Triple]:
     triples += _bnode_rows(store, iri, construct=True)
     triples += store.query(f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ ?s ?p <{iri}> }} LIMIT {MAX_INCOMING}")
     return list(dict.fromkeys(triples))
-
-
-def outgoing(store, iri: str) -> tuple[list[tuple], list[tuple]]:
-    """(predicate, object, graph) of the statements of ``iri`` in named graphs, and (node, predicate, object)
-    of the statements of the qualified nodes it links to (kgapp.read.sections), but their types and labels."""
-    r = direct.reader(store)
-    if r is not None:
-        # By pattern, not SPARQL, though SPARQL reads fewer terms (0.26 vs 0.45 ms a code alone): pyoxigraph
-        # lets go of the GIL for every row of a SPARQL answer, and with the server's 8 threads each handover
-        # cost more than the row (8 threads in-process: 5.2-7.0 ms of CPU a page against 3.3-3.5, 172-224
-        # pages/s against 293-306).
-        out, default = direct.outgoing(r, ox.NamedNode(iri))
-        objects = [o for _, o in dict.fromkeys((p, o) for p, o, _ in out)]
-        memo = store.memo.setdefault("unqualified", {})
-        if len(memo) > MAX_MEMO:
-            memo.clear()
-        names: dict[str, list] = {iri: direct.rows_of(default)}
-        rows = direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo, names)
-        remember(store, names)
-        return out, rows
-    out = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
-    # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
-    # triples); with a filter it starts from this IRI (2 ms).
-    types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
-    unshown = ", ".join(f"<{p}>" for p in sorted(UNSHOWN))
-    return out, [(r["x"], r["p"], r["o"]) for r in store.query(
-        f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) ?x ?p ?o "
-        f"FILTER(?p NOT IN ({unshown})) }}")]
 
 
 def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOMING_PAGE) -> Description:
