@@ -11,7 +11,6 @@ from kgapp.namespaces import (
     INFERRED_GRAPH,
     KG,
     RDF,
-    RDFS,
     SKOS,
     curie,
     sparql_prologue,
@@ -20,7 +19,8 @@ from kgapp.read import direct
 from kgapp.read.annotate import Conflict, Reading, annotate
 from kgapp.read.incoming import incoming_rows
 from kgapp.read.labels import labels, valid_iri
-from kgapp.read.sections import QUALIFIED_TYPES, RANK, SECTIONS, section_of
+from kgapp.read.outgoing import outgoing
+from kgapp.read.sections import RANK, SECTIONS, section_of
 from kgapp.read.sources import sources_for
 from kgapp.read.vocab import graph_set, indicator_notes
 
@@ -29,8 +29,9 @@ MAX_INCOMING = 1000  # incoming triples in an RDF description
 INCOMING_PAGE = 100  # (subject, property) pairs of "what refers to this" a page shows at once
 MAX_BNODE_DEPTH = 8  # deep enough for SHACL lists and OWL axioms; data nodes have none
 _INFERRED = [str(INFERRED_GRAPH)]
-MAX_MEMO = 200_000  # nodes remembered per opened store as not qualified (nerves, modifiers, payers…)
-UNSHOWN = frozenset(str(p) for p in (RDF.type, RDFS.label, SKOS.prefLabel))  # a qualified node's rows leave out
+# IRI Terms kept per opened store: the shared ones (predicates, nerves, types…) come back at once after a
+# clear, and a small cap keeps the garbage collector from walking hundreds of thousands of them.
+MAX_TERMS = 20_000
 
 
 @dataclass
@@ -88,6 +89,24 @@ def _term(node, names: dict[str, str]) -> Term:
     return Term(node.value, "literal", node.value, node.language, dt)
 
 
+def _terms(store, names: dict[str, str]):
+    """``_term`` over ``names``, an IRI's Term made once per opened store (its label is the build's, and
+    Terms are never changed once made), so shared predicates and values are not rebuilt on every page."""
+    memo = getattr(store, "memo", None)
+    known: dict[str, Term] = memo.setdefault("iri_terms", {}) if memo is not None else {}
+    if len(known) > MAX_TERMS:
+        known.clear()
+
+    def term(node) -> Term:
+        if type(node) is ox.NamedNode:
+            found = known.get(node.value)
+            if found is None:
+                found = known[node.value] = Term(node.value, "iri", names.get(node.value, node.value))
+            return found
+        return _term(node, names)
+    return term
+
+
 def _kind(cls: str, names: dict[str, str]) -> str:
     """A class's label, or its local name in words when the graph has none (sh:ValidationResult → validation result)."""
     name = names.get(cls, cls)
@@ -143,27 +162,6 @@ def describe_triples(store, iri: str) -> list[ox.Triple]:
     return list(dict.fromkeys(triples))
 
 
-def outgoing(store, iri: str) -> tuple[list[tuple], list[tuple]]:
-    """(predicate, object, graph) of the statements of ``iri`` in named graphs, and (node, predicate, object)
-    of the statements of the qualified nodes it links to (kgapp.read.sections), but their types and labels."""
-    r = direct.reader(store)
-    if r is not None:
-        out = direct.outgoing(r, ox.NamedNode(iri))
-        objects = [o for _, o in dict.fromkeys((p, o) for p, o, _ in out)]
-        memo = store.memo.setdefault("unqualified", {})
-        if len(memo) > MAX_MEMO:
-            memo.clear()
-        return out, direct.qualified(r, objects, frozenset(QUALIFIED_TYPES), UNSHOWN, memo)
-    out = [(r["p"], r["o"], r["g"]) for r in store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
-    # FILTER IN, not VALUES: with VALUES Oxigraph starts from every node of those types (1.4 s at 1M
-    # triples); with a filter it starts from this IRI (2 ms).
-    types = ", ".join(f"<{t}>" for t in QUALIFIED_TYPES)
-    unshown = ", ".join(f"<{p}>" for p in sorted(UNSHOWN))
-    return out, [(r["x"], r["p"], r["o"]) for r in store.query(
-        f"SELECT ?x ?p ?o WHERE {{ <{iri}> ?q ?x . ?x a ?t . FILTER(?t IN ({types})) ?x ?p ?o "
-        f"FILTER(?p NOT IN ({unshown})) }}")]
-
-
 def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOMING_PAGE) -> Description:
     """Gather what the page of ``iri`` shows with a handful of queries; "what refers to this" comes a page
     of ``incoming_size`` (subject, property) pairs at a time, ordered by property and subject."""
@@ -186,10 +184,11 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
             text = text if len(text) <= 160 else text[:157] + "…"
             names["_:" + r["s"].value] = _kind(r["st"].value, names) + (f": {text}" if text else "")
 
+    term = _terms(store, names)
     details: dict[str, list[Statement]] = {}
     for rows in (qualified, bnodes):
         for x, p, o in rows:
-            details.setdefault(x.value, []).append(Statement(_term(p, names), _term(o, names)))
+            details.setdefault(x.value, []).append(Statement(term(p), term(o)))
 
     for stmts in details.values():
         stmts.sort(key=lambda s: (RANK.get(s.predicate.value, 999), s.predicate.label, s.other.label))
@@ -201,14 +200,14 @@ def describe(store, iri: str, incoming_page: int = 1, incoming_size: int = INCOM
     for p, o, g in out:
         key = (p, o)
         if key not in merged:
-            other = _term(o, names)
-            merged[key] = Statement(_term(p, names), other, note=notes.get((p.value, other.value), ""),
+            other = term(o)
+            merged[key] = Statement(term(p), other, note=notes.get((p.value, other.value), ""),
                                     details=details.get(other.value, []))
         merged[key].graphs.append(g.value)
     incoming: dict[tuple, Statement] = {}
     for r in inc:
         key = (r["s"], r["p"])
-        graphs = incoming.setdefault(key, Statement(_term(r["p"], names), _term(r["s"], names))).graphs
+        graphs = incoming.setdefault(key, Statement(term(r["p"]), term(r["s"]))).graphs
         if r["g"].value not in graphs:
             graphs.append(r["g"].value)
 

@@ -21,6 +21,7 @@ from kgapp.read.deadline import Deadline
 DEFAULT = ox.DefaultGraph()
 TYPE = ox.NamedNode(str(RDF.type))
 _LABEL_PREDICATES = tuple(ox.NamedNode(str(p)) for p in (SKOS.prefLabel, RDFS.label, DCTERMS.title, SKOS.notation))
+_LABEL_AT = {p.value: n for n, p in enumerate(_LABEL_PREDICATES)}
 _VALIDATION = ox.NamedNode(str(VALIDATION_GRAPH))
 _SH = {k: ox.NamedNode(str(SH[k])) for k in ("focusNode", "value", "resultSeverity", "resultPath", "resultMessage",
                                              "ValidationResult")}
@@ -41,10 +42,16 @@ def exists(r, iri: str) -> bool:
                for pattern in ((n, None, None), (None, None, n), (None, n, None)))
 
 
-def outgoing(r, subject: ox.NamedNode) -> list[tuple]:
-    """(predicate, object, graph) of every statement of ``subject`` in a named graph."""
-    return [(q.predicate, q.object, q.graph_name) for q in r.quads_for_pattern(subject, None, None, None)
-            if type(q.graph_name) is not ox.DefaultGraph]
+def outgoing(r, subject: ox.NamedNode) -> tuple[list[tuple], list]:
+    """(predicate, object, graph) of every statement of ``subject`` in a named graph, and its quads in the
+    default graph (read in the same pass: their label rows spare the page a lookup, see ``rows_of``)."""
+    named, default = [], []
+    for q in r.quads_for_pattern(subject, None, None, None):
+        if type(q.graph_name) is ox.DefaultGraph:
+            default.append(q)
+        else:
+            named.append((q.predicate, q.object, q.graph_name))
+    return named, default
 
 
 def incoming(r, iri: str, limit: int) -> list[tuple] | None:
@@ -64,21 +71,29 @@ def incoming(r, iri: str, limit: int) -> list[tuple] | None:
     return found
 
 
-def qualified(r, objects: list, types: frozenset[str], skip: frozenset[str], memo: dict) -> list[tuple]:
+def qualified(r, objects: list, types: frozenset[str], skip: frozenset[str], memo: dict,
+              names: dict | None = None) -> list[tuple]:
     """(node, predicate, object) for the statements (but ``skip``) of each node among ``objects`` (the objects
     of a page's statements, one per statement linking to it) typed with one of ``types``; a node's statements
-    repeat once per statement and type, as a SPARQL join gives them. Nodes found untyped are kept in ``memo``."""
+    repeat once per statement and type, as a SPARQL join gives them. Nodes found untyped are kept in ``memo``.
+    Each node's quads are read once; ``names`` (when given) gets the label rows of every IRI read, as
+    ``label_rows`` gives them, so a page need not look those labels up again."""
     rows = []
+    read: dict[str, list] = {}
     for x in objects:
         if isinstance(x, ox.Literal) or memo.get(x.value) is False:
             continue
-        hits = sum(1 for q in r.quads_for_pattern(x, TYPE, None, DEFAULT) if q.object.value in types)
+        quads = read.get(x.value)
+        if quads is None:
+            quads = read[x.value] = list(r.quads_for_pattern(x, None, None, DEFAULT))
+            if names is not None and type(x) is ox.NamedNode:
+                names[x.value] = rows_of(quads)
+        hits = sum(1 for q in quads if q.predicate == TYPE and q.object.value in types)
         if not hits:
             if isinstance(x, ox.NamedNode):
                 memo[x.value] = False
             continue
-        own = [(x, q.predicate, q.object) for q in r.quads_for_pattern(x, None, None, DEFAULT)
-               if q.predicate.value not in skip]
+        own = [(x, q.predicate, q.object) for q in quads if q.predicate.value not in skip]
         rows += own * hits
     return rows
 
@@ -87,7 +102,21 @@ def label_rows(r, iri: str) -> list[tuple[str | None, str | None]]:
     """(label, notation) rows for ``iri`` in the order kgapp.read.labels' query gives them: each OPTIONAL a
     nested loop over its matches (or one unbound), the label the first of prefLabel, rdfs:label, title."""
     n = ox.NamedNode(iri)
-    found = [[q.object for q in r.quads_for_pattern(n, p, None, DEFAULT)] for p in _LABEL_PREDICATES]
+    return _label_product([[q.object for q in r.quads_for_pattern(n, p, None, DEFAULT)] for p in _LABEL_PREDICATES])
+
+
+def rows_of(quads: list) -> list[tuple[str | None, str | None]]:
+    """``label_rows`` of a node from all its default-graph quads (read in the index's order, so each
+    predicate's objects come in the order a lookup by that predicate gives them)."""
+    found: list[list] = [[], [], [], []]
+    for q in quads:
+        at = _LABEL_AT.get(q.predicate.value)
+        if at is not None:
+            found[at].append(q.object)
+    return _label_product(found)
+
+
+def _label_product(found: list[list]) -> list[tuple[str | None, str | None]]:
     found[0] = [o for o in found[0] if (o.language or "") in ("en", "")]
     found[1] = [o for o in found[1] if (o.language or "") in ("en", "")]
     return [(next((t.value for t in (pl, rl, dt) if t is not None), None), nt.value if nt is not None else None)

@@ -58,18 +58,39 @@ def labels(store, iris: Iterable[str]) -> dict[str, str]:
     from the store once per opened build, the rest in batches of 200."""
     memo = getattr(store, "memo", None)  # a stand-in store without one reads every time
     cache: dict[str, str] = memo.setdefault("labels", {}) if memo is not None else {}
-    asked = {i for i in iris if valid_iri(i)}
+    asked = {i for i in iris if i in cache or valid_iri(i)}  # only valid IRIs are ever cached
     wanted = sorted(i for i in asked if i not in cache)
+    found = _names(_label_rows(store, wanted))
+    _keep(cache, wanted, found)
+    return {i: cache.get(i) or found.get(i) or curie(i) for i in sorted(asked)}
+
+
+def remember(store, rows: dict[str, list[tuple[str | None, str | None]]]) -> None:
+    """Keep the names of IRIs whose (label, notation) rows a page has already read (kgapp.read.direct's
+    ``rows_of``), so that ``labels`` need not look them up: the same names it would find."""
+    memo = getattr(store, "memo", None)
+    if memo is None or not rows:
+        return
+    cache: dict[str, str] = memo.setdefault("labels", {})
+    wanted = [i for i in rows if i not in cache and valid_iri(i)]
+    _keep(cache, wanted, _names((i, label, notation) for i in wanted for label, notation in rows[i]))
+
+
+def _names(rows: Iterable[tuple[str, str | None, str | None]]) -> dict[str, str]:
+    """The longest display name each IRI's rows give (the first of equal length)."""
     found: dict[str, str] = {}
-    for iri, label, notation in _label_rows(store, wanted):
+    for iri, label, notation in rows:
         name = display(label, notation)
         if name and (iri not in found or len(name) > len(found[iri])):
             found[iri] = name
+    return found
+
+
+def _keep(cache: dict[str, str], wanted: list[str], found: dict[str, str]) -> None:
     if len(cache) + len(wanted) > MAX_CACHED:
         cache.clear()
     for i in wanted:
         cache[i] = found.get(i) or curie(i)
-    return {i: cache.get(i) or found.get(i) or curie(i) for i in sorted(asked)}
 
 
 def _label_rows(store, iris: list[str]) -> Iterator[tuple[str, str | None, str | None]]:

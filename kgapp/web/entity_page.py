@@ -4,6 +4,7 @@ Python: the same HTML the Jinja version of entity.html wrote, at about a tenth o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -150,7 +151,7 @@ def sources(f: Fragments, d: Description) -> str:
 
 
 def summary_section(f: Fragments, summary: Summary, compare_url: str | None) -> str:
-    facts = "".join(f'\n<div class="fact fact-{e(x.key)}" id="fact-{e(x.key)}">\n<dt>{e(x.label)}</dt>\n<dd>'
+    facts = "".join(_fact_head(x.key, x.label)
                     + (f'<ul class="values">{"".join(value_item(f, x, v) for v in x.values)}</ul>' if x.values
                        else '<span class="none">none in the graph</span>') + "</dd>\n</div>" for x in summary.facts)
     compare = f' · <a href="{e(compare_url)}">compare with similar codes</a>' if compare_url else ""
@@ -159,6 +160,12 @@ def summary_section(f: Fragments, summary: Summary, compare_url: str | None) -> 
             '[n] = <a href="#sources">source</a>; <span class="badge reading-badge">kgapp\'s reading</span> = '
             "kgapp's mapping of the report's words, not what the report states. Every statement, with its source, "
             f"is in the tables below{compare}.</p>\n</section>")
+
+
+@lru_cache(maxsize=256)
+def _fact_head(key: str, label: str) -> str:
+    """The opening of a fact's row (the same few keys and labels on every code page)."""
+    return f'\n<div class="fact fact-{e(key)}" id="fact-{e(key)}">\n<dt>{e(label)}</dt>\n<dd>'
 
 
 def value_item(f: Fragments, fact: Fact, v: Value) -> str:

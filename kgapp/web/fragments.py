@@ -13,6 +13,8 @@ from kgapp.read.diagram import Diagram
 READING_BADGE = ('<span class="badge reading-badge" title="kgapp mapped the report\'s words to this value; the '
                  'report does not state it in these terms">kgapp\'s reading of the report</span>')
 
+MAX_IRIS = 20_000  # IRI fragments kept per build (the shared ones come back at once after a clear)
+
 
 def e(value: object) -> str:
     """``value`` as HTML text (what ``{{ value }}`` prints under autoescaping): markupsafe's five entities,
@@ -29,11 +31,14 @@ class Fragments:
     """Fragment builders for one page: ``page_url`` maps an IRI to this host's page (None: no link)."""
 
     def __init__(self, page_url: Callable[[str], str | None], external: Callable[[str], bool],
-                 sources: dict[str, dict]):
+                 sources: dict[str, dict], iris: dict[tuple, str] | None = None):
         self._page_url, self.external, self.sources = page_url, external, sources
         self._urls: dict[str, str | None] = {}
         self._refs: dict[str, str] = {}
         self._terms: dict[tuple, str] = {}  # a predicate or a shared object recurs on many rows
+        # An IRI's HTML depends only on the IRI, its label and ``outbound`` (``page_url`` and ``external``
+        # being the app's): pages of one build can share it (kgapp.web.pages passes a dict per build).
+        self._iris: dict[tuple, str] = {} if iris is None else iris
 
     def url(self, iri: str) -> str | None:
         """The escaped href of ``iri``'s page (computed once per page and IRI), or None."""
@@ -43,6 +48,14 @@ class Fragments:
         return self._urls[iri]
 
     def term(self, t: Term, outbound: bool = True) -> str:
+        if t.kind == "iri":
+            key: tuple = (t.value, t.label, outbound)
+            html = self._iris.get(key)
+            if html is None:
+                if len(self._iris) >= MAX_IRIS:
+                    self._iris.clear()
+                html = self._iris[key] = self._term(t, outbound)
+            return html
         key = (t.kind, t.value, t.label, t.language, t.datatype, outbound)
         html = self._terms.get(key)
         if html is None:
@@ -104,27 +117,28 @@ class Fragments:
         return "".join(out)
 
     def diagram(self, dg: Diagram) -> str:
-        """A server-drawn SVG (no script, no inline style), then its text equivalent."""
+        """A server-drawn SVG (no script, no inline style), then its text equivalent (its numbers, ints, need no
+        escaping)."""
         pid = e("dg-" + dg.key)
-        out = [f'<figure class="diagram" id="{pid}">\n<svg class="kg-diagram" viewBox="0 0 {e(dg.width)} '
-               f'{e(dg.height)}" width="{e(dg.width)}" height="{e(dg.height)}" role="img" aria-labelledby="{pid}-title '
+        out = [f'<figure class="diagram" id="{pid}">\n<svg class="kg-diagram" viewBox="0 0 {dg.width} '
+               f'{dg.height}" width="{dg.width}" height="{dg.height}" role="img" aria-labelledby="{pid}-title '
                f'{pid}-desc" xmlns="http://www.w3.org/2000/svg">\n<title id="{pid}-title">{e(dg.title)}</title>\n'
                f'<desc id="{pid}-desc">{e(dg.desc)}</desc>\n<defs><marker id="{pid}-arrow" viewBox="0 0 10 10" '
                'refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path '
                'class="arrowhead" d="M0,0 L10,5 L0,10 z"/></marker></defs>']
         for g in dg.edges:
             arrow = f' marker-end="url(#{pid}-arrow)"' if g.arrow else ""
-            out.append(f'\n<line class="edge" x1="{e(g.x1)}" y1="{e(g.y1)}" x2="{e(g.x2)}" y2="{e(g.y2)}"{arrow}/>')
+            out.append(f'\n<line class="edge" x1="{g.x1}" y1="{g.y1}" x2="{g.x2}" y2="{g.y2}"{arrow}/>')
             if g.label:
-                out.append(f'<text class="edge-label" x="{e(g.x1 + 8)}" y="{e((g.y1 + g.y2) // 2 + 4)}">'
+                out.append(f'<text class="edge-label" x="{g.x1 + 8}" y="{(g.y1 + g.y2) // 2 + 4}">'
                            f'{e(g.label)}</text>')
         for b in dg.boxes:
-            out.append(f'\n<g class="box box-{e(b.kind)}"><rect x="{e(b.x)}" y="{e(b.y)}" width="{e(b.w)}" '
-                       f'height="{e(b.h)}" rx="6"/>')
+            out.append(f'\n<g class="box box-{e(b.kind)}"><rect x="{b.x}" y="{b.y}" width="{b.w}" '
+                       f'height="{b.h}" rx="6"/>')
             last = len(b.lines) - 1
             for n, line in enumerate(b.lines):
                 sub = ' class="sub"' if n == last and len(b.lines) > 1 and b.kind not in ("type", "code") else ""
-                out.append(f'<text x="{e(b.x + 10)}" y="{e(b.y + 18 + n * 17)}"{sub}>{e(line)}</text>')
+                out.append(f'<text x="{b.x + 10}" y="{b.y + 18 + n * 17}"{sub}>{e(line)}</text>')
             out.append("</g>")
         items = "".join(f"<li>{e(relation)}: " + (f'<a href="{self.url(iri)}">{e(label)}</a>' if iri and self.url(iri)
                                                  else e(label)) + "</li>" for label, iri, relation in dg.text)

@@ -32,6 +32,7 @@ from kgapp.web.entity_page import EntityPage
 from kgapp.web.fragments import Fragments
 from kgapp.web.negotiate import alternates, negotiate, not_found, page, rdf_response, with_links
 from kgapp.web.page_cache import cached
+from kgapp.web.shell import entity_html
 
 bp = Blueprint("pages", __name__)
 
@@ -80,9 +81,9 @@ def entity(iri: str, ext: str | None, url_for_ext):
                                  summary.title if summary else code_title(store, iri, d) if valid_iri(iri) else None,
                                  diagrams(store, d, summary.title if summary else None))
         base = get_config().base_iri
-        body = entity_page.body(Fragments(lambda iri: page_path(iri, base), external, d.sources))
-        return with_links(Response(*page("entity.html", title=entity_page.title, body=body, alternates=links)),
-                          links, vary=ext is None)
+        body = entity_page.body(Fragments(lambda iri: page_path(iri, base), external, d.sources,
+                                          store.memo.setdefault("iri_html", {})))
+        return with_links(Response(entity_html(entity_page.title, body, links)), links, vary=ext is None)
     return with_links(rdf_response(describe_triples(store, iri), fmt), links, vary=ext is None)
 
 

@@ -90,3 +90,20 @@ def test_a_lookup_past_the_deadline_is_refused(store):
     assert stopped.value.status == 503
     with pytest.raises(PageTimeout):
         Deadline(store, -1).quads_for_pattern(None, None, None, None)
+
+
+def test_label_rows_from_a_nodes_quads_are_the_label_rows_looked_up(store):
+    import pyoxigraph as ox
+    for iri in every_iri(store):
+        quads = list(store.local.quads_for_pattern(ox.NamedNode(iri), None, None, direct.DEFAULT))
+        assert direct.rows_of(quads) == direct.label_rows(store.local, iri), iri
+
+
+def test_names_a_page_remembers_are_the_names_labels_looks_up(store):
+    """The labels kept from the quads of a page's qualified nodes are the labels a lookup finds."""
+    fresh = EmbeddedStore.open_build(store.folder)
+    for iri in (CODE, FACIAL):
+        describe(fresh, iri)
+    kept = dict(fresh.memo["labels"])
+    assert len(kept) > 20
+    assert kept == labels(OverSparql(store), list(kept))

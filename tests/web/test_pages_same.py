@@ -167,3 +167,15 @@ if __name__ == "__main__":
         build(Config(store=Path(tmp) / "store"))
         write_before(Path(tmp) / "store")
     print(f"wrote {BEFORE}: {len(PAGES)} pages")
+
+
+def test_fragments_shared_by_pages_of_one_build_change_no_page(make_app):
+    """IRI Terms and their HTML are kept per build (kgapp.read.describe._terms, Fragments' ``iris``): a page
+    rendered after others is the page rendered first in a fresh app."""
+    urls = ["/id/code/cpt/64868", "/id/nerve/facial", "/id/modifier/50", "/id/payer/aetna", "/id/code/cpt/64868"]
+    for url in urls:
+        fresh = make_app(page_cache=False).test_client().get(url).get_data()
+        warm = make_app(page_cache=False).test_client()
+        for other in PAGES:
+            warm.get(other)
+        assert warm.get(url).get_data() == fresh, url
