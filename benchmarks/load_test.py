@@ -76,6 +76,18 @@ def canonical(body: bytes) -> list:
     return sorted(json.dumps(b, sort_keys=True) for b in data["results"]["bindings"])
 
 
+_EXPECTED_SETS: dict[int, frozenset] = {}
+
+
+def _same_answer(got: list, expected: list, cut: bool) -> bool:
+    """``got`` is the expected answer, or, when the row cap cut it, that many of the expected rows (on the
+    big store some competency questions have more rows than the cap)."""
+    if not cut:
+        return got == expected
+    rows = _EXPECTED_SETS.setdefault(id(expected), frozenset(expected))
+    return len(got) < len(expected) and all(row in rows for row in got)
+
+
 def malicious(sink: str, max_length: int) -> list[tuple[str, str, int, object]]:
     """(kind, query, expected status, check of the body or None)."""
     return [
@@ -234,7 +246,7 @@ def load_test(args) -> str:
             elif ok and callable(check):
                 ok = check(body)
             elif ok and isinstance(check, list):
-                ok = canonical(body) == check
+                ok = _same_answer(canonical(body), check, truncated == "true")
             record(kind, time.perf_counter() - started, status,
                    None if ok else f"{kind}: status {status} (expected {expect}) {body[:120]!r}")
         conn.close()
