@@ -19,10 +19,11 @@ from processes import EXTRA, serve, stop_server, wait_ready
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.sources import resource_dir
-from kgapp.store import current_build
+from kgapp.store import current_build, open_store
 from kgapp.store.lease import Lease, is_leased
 from kgapp.store.writer import KEEP_BUILDS, prune
 from kgapp.web import close_app, create_app
+from kgapp.web.serving import warm_pages
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -128,3 +129,13 @@ def test_kept_responses_do_not_outlive_their_build(store_copy, tmp_path):
         assert int(after.split()[-1]) == int(counts[0].split()[-1]) + 3
     finally:
         close_app(app)
+
+
+def test_the_pages_presets_are_read_in_the_background_when_a_build_opens(store_path):
+    store = open_store(store_path)
+    warm_pages(store).join(60)
+    assert store.memo["compare_presets"]  # what every code page needs, read once per build
+    closed = open_store(store_path)
+    closed.close()
+    warm_pages(closed).join(60)  # closed meanwhile (a switch): the thread ends quietly, nothing kept
+    assert "compare_presets" not in closed.memo
