@@ -1,4 +1,5 @@
-"""Just enough SPARQL lexing to judge a query before running it: its form, updates, SERVICE clauses."""
+"""Just enough SPARQL lexing to judge a query before running it: its form, updates, SERVICE clauses, its prologue
+and prefixed names, and whether its patterns are joined."""
 
 from __future__ import annotations
 
@@ -62,10 +63,41 @@ def word(tok: Token) -> str | None:
 
 def resolve(base: str, ref: str) -> str:
     """``ref`` resolved against ``base``, keeping an empty fragment (``…/core#``), which urljoin drops."""
-    if not base or _SCHEME.match(ref) and "/." not in ref:
+    if not base or is_absolute(ref) and "/." not in ref:
         return ref  # already absolute, with no dot segment to remove
     joined = urljoin(base, ref)
     return joined + "#" if ref.endswith("#") and not joined.endswith("#") else joined
+
+
+def is_absolute(iri: str) -> bool:
+    """Whether ``iri`` starts with a scheme (``http:``, ``urn:``…)."""
+    return _SCHEME.match(iri) is not None
+
+
+def expand(pname: str, prefixes: Mapping[str, str]) -> str | None:
+    """The IRI of a prefixed name (``skos:notation``), or None for an undeclared prefix or an escaped local
+    name (``ex:a\\.b``, left to the query engine)."""
+    prefix, _, local = pname.partition(":")
+    namespace = prefixes.get(prefix)
+    return namespace + local if namespace is not None and "\\" not in local else None
+
+
+def connected(variables: Sequence[set[str]]) -> bool:
+    """Whether patterns with these variables are all joined through shared ones (one pattern always is); a
+    pattern without a variable joins nothing, so any such beside others makes a cross product."""
+    if len(variables) < 2:
+        return True
+    if not all(variables):
+        return False
+    reached, rest = set(variables[0]), list(variables[1:])
+    while rest:
+        joined = [names for names in rest if names & reached]
+        if not joined:
+            return False
+        for names in joined:
+            reached |= names
+        rest = [names for names in rest if not names & reached]
+    return True
 
 
 def prologue(toks: Sequence[Token], base: str = "", prefixes: Mapping[str, str] | None = None

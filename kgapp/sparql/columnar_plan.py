@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kgapp.sparql_text import connected
+
 # ("var", name), or a constant term by its kind and key (kgapp.store.term_text): (KIND_IRI, iri),
 # (KIND_STRING, text), (KIND_INTEGER, value)
 Node = tuple[str, str] | tuple[int, Any]
@@ -58,19 +60,4 @@ def acceptable(plan: Plan) -> bool:
         return False
     if not (plan.aggregated or plan.distinct or plan.order):
         return False  # Oxigraph streams these, and stops at a LIMIT
-    return _connected(plan.patterns)
-
-
-def _connected(patterns: tuple[tuple[Node, Node, Node], ...]) -> bool:
-    groups = [{n[1] for n in pattern if n[0] == "var"} for pattern in patterns]
-    if any(not g for g in groups):
-        return len(groups) == 1
-    reached, rest = set(groups[0]), groups[1:]
-    while rest:
-        joined = [g for g in rest if g & reached]
-        if not joined:
-            return False
-        for g in joined:
-            reached |= g
-        rest = [g for g in rest if not g & reached]
-    return True
+    return connected([{n[1] for n in pattern if n[0] == "var"} for pattern in plan.patterns])

@@ -12,16 +12,22 @@ beside an aggregate without being grouped) is left to Oxigraph, so its answer an
 
 from __future__ import annotations
 
-import re
-
 from kgapp.sparql.columnar_plan import Count, Node, Plan, acceptable
+from kgapp.sparql.hashjoin import RDF_TYPE
 from kgapp.sparql.topk import limit_offset
-from kgapp.sparql_text import Token, prologue, query_form, resolve, tokens, word
+from kgapp.sparql_text import (
+    Token,
+    expand,
+    is_absolute,
+    prologue,
+    query_form,
+    resolve,
+    tokens,
+    word,
+)
 from kgapp.store.term_text import KIND_INTEGER, KIND_IRI, KIND_STRING, unescaped
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _READS_ALL = frozenset({"ORDER", "GROUP", "DISTINCT", "COUNT"})
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 class _Unsupported(Exception):
     """The query has another shape: Oxigraph answers it."""
@@ -142,14 +148,11 @@ class _Reader:
     def _iri(self, tok: Token) -> str:
         if tok.kind == "iri":
             iri = resolve(self.base, tok.value[1:-1])
-        elif tok.kind == "pname":
-            prefix, _, local = tok.value.partition(":")
-            if prefix not in self.prefixes or "\\" in local or "%" in local:
-                raise _Unsupported
-            iri = self.prefixes[prefix] + local
+        elif tok.kind == "pname" and "%" not in tok.value:
+            iri = expand(tok.value, self.prefixes) or ""
         else:
             raise _Unsupported
-        if "\\" in iri or not _ABSOLUTE.match(iri):
+        if "\\" in iri or not is_absolute(iri):
             raise _Unsupported
         return iri
 

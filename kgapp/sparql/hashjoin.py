@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kgapp.sparql_text import Token, prologue, query_form, tokens, word
+from kgapp.namespaces import RDF
+from kgapp.sparql_text import Token, connected, expand, prologue, query_form, tokens, word
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = str(RDF.type)
 LOOP_OVER_HASH = 15  # one index lookup of a loop join costs about this many hashed rows (measured at 945k triples)
 NARROW = 1  # rows assumed for a pattern the statistics cannot size (a constant subject or object)
 
@@ -56,7 +57,8 @@ def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = No
     if parsed is None:
         return None
     patterns, filters = parsed
-    if len(patterns) < 2 or not _connected(patterns):
+    # a hash join on no shared variable is a cross product built in memory, which the loop join streams
+    if len(patterns) < 2 or not connected([{t.value for t in p if t.kind == "var"} for p in patterns]):
         return None
     prefixes = prologue(toks[:start])[1]
     rows = [_rows(p, prefixes, stats) for p in patterns]
@@ -135,23 +137,6 @@ def _patterns(body: list[Token]) -> tuple[list[Pattern], list[tuple[Token, Token
     return patterns, filters
 
 
-def _connected(patterns: list[Pattern]) -> bool:
-    """Whether every pattern is joined to the others through shared variables. A hash join on no shared
-    variable is a cross product built in memory, where the loop join streams it (and the row cap or the
-    time limit stops it)."""
-    variables = [{t.value for t in p if t.kind == "var"} for p in patterns]
-    reached, grew = set(variables[0]), True
-    joined = [False] * len(patterns)
-    joined[0] = bool(reached)
-    while grew:
-        grew = False
-        for i, names in enumerate(variables):
-            if not joined[i] and names & reached:
-                joined[i], grew = True, True
-                reached |= names
-    return all(joined)
-
-
 def _filter_end(body: list[Token], i: int) -> int | None:
     """Index of the ``)`` closing a FILTER's condition (``(…)`` or a call such as ``isIRI(…)``)."""
     if i < len(body) and body[i].kind in ("name", "pname", "iri") and body[i].value.upper() != "EXISTS":
@@ -176,11 +161,7 @@ def _iri(tok: Token, prefixes: Mapping[str, str]) -> str | None:
         return tok.value[1:-1] if ":" in tok.value else None  # a relative IRI: the statistics cannot size it
     if tok.kind == "name" and tok.value == "a":
         return RDF_TYPE
-    if tok.kind == "pname" and "\\" not in tok.value:
-        prefix, _, local = tok.value.partition(":")
-        namespace = prefixes.get(prefix)
-        return namespace + local if namespace is not None else None
-    return None
+    return expand(tok.value, prefixes) if tok.kind == "pname" else None
 
 
 def _rows(pattern: Pattern, prefixes: Mapping[str, str], stats: Mapping[str, Any]) -> int:
