@@ -36,7 +36,7 @@ from kgapp.build.synth import code_notation  # noqa: E402
 from kgapp.store import open_store  # noqa: E402
 from kgapp.store.remote.bulk import BulkLoader  # noqa: E402
 from kgapp.store.remote.client import SparqlClient  # noqa: E402
-from kgapp.store.remote.store import RESERVED, UNION_GRAPH  # noqa: E402
+from kgapp.store.remote.graphs import RESERVED, UNION_GRAPH  # noqa: E402
 from kgapp.store.spec import parse_store  # noqa: E402
 
 LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"%s\" ; "

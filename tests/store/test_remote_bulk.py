@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
 from answers import answer
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
+from swap_probe import states_seen_during_a_build
 from virtuoso import graphs_on
 
 from kgapp.build import build
@@ -21,7 +21,7 @@ from kgapp.store.remote import build as remote_build
 from kgapp.store.remote import bulk as bulk_module
 from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
-from kgapp.store.remote.store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED, UNION_GRAPH
+from kgapp.store.remote.graphs import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED, UNION_GRAPH
 from kgapp.web import close_app, create_app
 
 
@@ -157,29 +157,15 @@ def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch
     assert staging_left(server) == []
 
 
-def test_readers_see_the_old_build_or_the_new_one_during_the_swap(bulk_spec, server, monkeypatch, tmp_path):
-    """The swap is held open a moment after the new graph is in and the union's old quads are deleted;
-    a reader polling meanwhile never sees a mix of the two builds."""
-    data = tmp_path / "data"
-    shutil.copytree(resource_dir("data"), data)
-    extra = "https://w3id.org/kgapp/graph/extra-probe"
-    (data / "extra-probe.ttl").write_text('<https://w3id.org/kgapp/id/probe> <http://www.w3.org/2000/01/rdf-schema#comment> '
-                                          '"only in the new build" .\n', encoding="utf-8")
+def test_readers_see_the_old_build_or_the_new_one_during_the_swap(bulk_spec, monkeypatch, tmp_path):
+    """The swap is held open a moment after the union's old quads are deleted; a reader polling through
+    kgapp meanwhile sees the old build or the new one, never a mix (Virtuoso itself reads at read
+    committed: a raw reader did catch a union of 3,431 of its 4,025 quads as the swap committed)."""
     delete = bulk_module._delete
     monkeypatch.setattr(bulk_module, "_delete", lambda graph: delete(graph) + (" delay (2);" if graph == UNION_GRAPH else ""))
-
-    def counts() -> tuple[int, int]:
-        rows = server.query(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (?g IN (<{UNION_GRAPH}>, <{extra}>)) }} GROUP BY ?g", [], False)
-        got = {r["g"].value: int(r["n"].value) for r in rows}
-        return got.get(UNION_GRAPH, 0), got.get(extra, 0)
-    old = counts()
-    builder = threading.Thread(target=build, args=(Config.from_mapping({"store": bulk_spec, "data_dirs": [data]}),))
-    builder.start()
-    seen = set()
-    while builder.is_alive():
-        seen.add(counts())
-    builder.join()
-    new = counts()
+    try:
+        old, seen, new = states_seen_during_a_build(bulk_spec, tmp_path)
+    finally:
+        monkeypatch.undo()
+        build(Config.from_mapping({"store": bulk_spec}))  # the shipped data again, for the other tests
     assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}
-    monkeypatch.undo()
-    build(Config.from_mapping({"store": bulk_spec}))  # the shipped data again, for the other tests

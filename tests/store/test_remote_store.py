@@ -13,7 +13,8 @@ import pytest
 from kgapp.errors import ProtocolError
 from kgapp.store.remote.client import RemoteStoreError, RemoteTimeout, normalise_json
 from kgapp.store.remote.dataset import check_forwardable, split_dataset
-from kgapp.store.remote.store import MANIFEST_PROPERTY, RemoteStore
+from kgapp.store.remote.graphs import MANIFEST_PROPERTY
+from kgapp.store.remote.store import RemoteStore
 from kgapp.store.spec import RemoteSpec
 from kgapp.web import close_app, create_app
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 from answers import answer
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from swap_probe import states_seen_during_a_build
 from virtuoso import graphs_on
 
 from kgapp.build import build
@@ -19,9 +21,17 @@ from kgapp.read.summary import code_summary
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
 from kgapp.store.remote import build as remote_build
+from kgapp.store.remote import swap_guard
 from kgapp.store.remote import upload as remote_upload
 from kgapp.store.remote.client import RemoteQueryError, SparqlClient
-from kgapp.store.remote.store import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED
+from kgapp.store.remote.graphs import (
+    MANIFEST_GRAPH,
+    PENDING_GRAPH,
+    RESERVED,
+    SWAP_GRAPH,
+    SWAP_PROPERTY,
+)
+from kgapp.store.remote.swap_guard import withdraw
 from kgapp.web import close_app, create_app
 
 FOREIGN = "urn:x-other-tenant:graph"
@@ -230,3 +240,52 @@ def test_code_summary_and_comparison_are_the_same(store, remote):
     assert shown(remote) == shown(store)
     assert [r.differs for r in compare(remote, ["64864", "64866", "64868"]).rows] == \
         [r.differs for r in compare(store, ["64864", "64866", "64868"]).rows]
+
+
+def test_readers_see_the_old_build_or_the_new_one_during_the_swap(remote_store_spec, monkeypatch, tmp_path):
+    """The portable swap is a DROP and a MOVE per graph, which Virtuoso runs one by one; sent one request
+    at a time with a pause between (a window no reader can miss), readers through kgapp still see the old
+    build or the new one."""
+    def slow_swap(client, ops, say):
+        for op in ops:
+            client.update(op)
+            time.sleep(0.1)
+    monkeypatch.setattr(remote_build, "_swap", slow_swap)
+    try:
+        old, seen, new = states_seen_during_a_build(remote_store_spec, tmp_path)
+    finally:
+        monkeypatch.undo()
+        build(Config.from_mapping({"store": remote_store_spec}))  # the shipped data again, for the other tests
+    assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}
+
+
+@pytest.fixture()
+def marker(server):
+    """Writes a swap marker on the server, as a builder does before swapping; removed afterwards."""
+    yield lambda: server.update(f"INSERT DATA {{ GRAPH <{SWAP_GRAPH}> {{ <{SWAP_GRAPH}> <{SWAP_PROPERTY}> \"probe\" }} }}")
+    withdraw(server)
+
+
+def test_a_swap_that_outlasts_the_query_budget_is_a_503_with_retry_after(remote_store_spec, marker):
+    app = create_app({"store": remote_store_spec, "testing": True})
+    try:
+        marker()
+        store = app.extensions["kgapp.serving"].current.store
+        store.client.timeout = 1.0
+        store.guard.clear_at = float("-inf")  # its last look at the server is older than FRESH
+        r = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5", (r.status_code, r.data)
+        assert r.get_data(as_text=True) == "a new build is being swapped in on the SPARQL server; retry in a few seconds\n"
+    finally:
+        close_app(app)
+
+
+def test_a_marker_a_killed_build_left_is_ignored_after_a_while(remote_store_spec, marker, monkeypatch, caplog):
+    monkeypatch.setattr(swap_guard, "STALE", 0.5)
+    store = open_store(remote_store_spec)
+    marker()
+    store.guard.clear_at = float("-inf")
+    began = time.monotonic()
+    assert bool(store.query("ASK { ?s ?p ?o }")) is True
+    assert time.monotonic() - began >= 0.5
+    assert "swap marker for build probe has stood for over 0.5 s" in caplog.text

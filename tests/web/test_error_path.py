@@ -46,7 +46,7 @@ def outage(remote_store_spec):
         raise RemoteStoreError("cannot reach the SPARQL server at http://127.0.0.1:1/sparql: connection refused")
 
     store.client.post = down
-    store._read_at = float("-inf")  # the manifest is re-read (and fails) too
+    store.guard.looked_at = float("-inf")  # the manifest is re-read (and fails) too
     yield app.test_client()
     close_app(app)
 

@@ -9,7 +9,8 @@ touched until the swap. The portable swap is one update request of ``DROP SILENT
 SILENT staging TO g`` per graph, then the stale graphs and the manifest; how atomic that request is
 depends on the server (Virtuoso runs it operation by operation: for the length of the swap a reader
 may see some graphs new and some old). The bulk path swaps in one SQL transaction instead, manifest
-included (BulkLoader.swap): readers see the old build or the new one. Only graphs named in the
+included (BulkLoader.swap). On both, a marker written GRACE seconds ahead and removed after
+(kgapp.store.remote.swap_guard) keeps kgapp's readers from an answer the swap tore. Only graphs named in the
 previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
 graphs, or leaves them listed for the next build to remove.
 """
@@ -29,7 +30,7 @@ from rdflib import Graph
 from kgapp.sources import SourceFile
 from kgapp.store.remote.bulk import BulkLoader
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
-from kgapp.store.remote.store import (
+from kgapp.store.remote.graphs import (
     MANIFEST_GRAPH,
     MANIFEST_PROPERTY,
     NO_GRAPH,
@@ -38,6 +39,7 @@ from kgapp.store.remote.store import (
     UNION_GRAPH,
     read_manifest,
 )
+from kgapp.store.remote.swap_guard import announce, withdraw
 from kgapp.store.remote.upload import upload
 from kgapp.store.spec import RemoteSpec
 from kgapp.store.stats import compute as compute_stats
@@ -82,12 +84,17 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
                      "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
         del store
         stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
-        say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
         if bulk:
             client.update(_manifest_insert(staged_manifest, final))
-            bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
-        else:
-            _swap(client, _swap_ops(staging, stale, final), say)
+        say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
+        announce(client, build_id)  # kgapp's readers hold back answers the swap could tear (swap_guard)
+        try:
+            if bulk:
+                bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
+            else:
+                _swap(client, _swap_ops(staging, stale, final), say)
+        finally:
+            withdraw(client)
     except BaseException:
         _drop_staging(client, [*staging.values(), staged_manifest], say, bulk)
         raise

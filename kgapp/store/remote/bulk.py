@@ -10,8 +10,9 @@ stdin (no shell), every SQL string is quoted, and the files are removed whatever
 
 The swap on this path is one SQL transaction (``swap``): each served graph's quads deleted and its
 staging graph's copied in, with no transaction log (the loader keeps none either) and a checkpoint
-after the commit. Readers keep seeing the previous build until the commit (Virtuoso's read committed
-reads the last committed state of a row), and a failure rolls all of it back.
+after the commit; a failure rolls all of it back. Virtuoso's read committed shows a reader each row's
+last committed state, so a query running while the commit lands can still see a mix: kgapp's readers
+are kept from that by kgapp.store.remote.swap_guard.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError
-from kgapp.store.remote.store import UNION_GRAPH
+from kgapp.store.remote.graphs import UNION_GRAPH
 from kgapp.store.spec import PASSWORD_ENV, USER_ENV
 
 DIR_ENV = "KGAPP_REMOTE_BULK_DIR"

@@ -4,12 +4,12 @@ On the server a build is one graph per source (their usual IRIs), the deduplicat
 them in ``…/graph/_kgapp/default`` and the manifest as a JSON literal in ``…/graph/_kgapp/manifest``.
 Every query is sent with an explicit dataset of those graphs only: the union as default graph (the
 protocol's several default-graph-uri are a bag merge on Virtuoso, so COUNTs would differ) and kgapp's
-graphs as named graphs, so ``GRAPH ?g`` never reaches another tenant's graphs.
+graphs as named graphs, so ``GRAPH ?g`` never reaches another tenant's graphs. An answer that a
+builder's swap may have torn is never kept (kgapp.store.remote.swap_guard).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,27 +18,14 @@ from typing import Any, BinaryIO, cast
 import pyoxigraph as ox
 
 from kgapp.formats import prefix_args
-from kgapp.namespaces import GRAPH
 from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote.client import RemoteStoreError, SparqlClient
 from kgapp.store.remote.dataset import check_forwardable, split_dataset
+from kgapp.store.remote.graphs import NO_GRAPH, UNION_GRAPH
+from kgapp.store.remote.swap_guard import SwapGuard
 from kgapp.store.spec import RemoteSpec
 
-RESERVED = str(GRAPH) + "_kgapp/"  # graphs kgapp keeps for itself on the server
-UNION_GRAPH = RESERVED + "default"
-MANIFEST_GRAPH = RESERVED + "manifest"
-PENDING_GRAPH = RESERVED + "pending"
-NO_GRAPH = RESERVED + "none"  # never written: naming it is how to ask for an empty dataset part
-MANIFEST_PROPERTY = MANIFEST_GRAPH + "#json"
 MANIFEST_TTL = 10.0  # seconds: a build elsewhere is noticed this quickly (there is no `current` link)
-
-
-def read_manifest(client: SparqlClient) -> dict[str, Any] | None:
-    """The manifest of the build on the server, or None when there is none."""
-    rows = list(cast(ox.QuerySolutions, client.query(  # a SELECT query: always solutions
-        f"SELECT ?json WHERE {{ ?m <{MANIFEST_PROPERTY}> ?json }}",
-        [("default-graph-uri", MANIFEST_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False)))
-    return json.loads(rows[0]["json"].value) if rows else None
 
 
 class RemoteStore:
@@ -53,23 +40,22 @@ class RemoteStore:
         self.spec = spec
         self.memo: dict[str, Any] = {}
         self.client = SparqlClient(spec, timeout)
-        manifest = read_manifest(self.client)
-        if manifest is None:
+        self.guard = SwapGuard(self.client, self.memo.clear)  # values derived from an old build are dropped
+        self.guard.look()
+        if self.guard.manifest is None and self.guard.clear_at == float("-inf"):
+            self.guard.wait(time.monotonic() + timeout)  # a build is being swapped in: serve it once it is
+        if self.guard.manifest is None:
             raise StoreUnavailable(f"no kgapp build on {spec} (run `kgapp build --store {spec}`)")
-        self._manifest, self._read_at = manifest, time.monotonic()
 
     @property
     def manifest(self) -> dict[str, Any]:
-        if time.monotonic() - self._read_at > MANIFEST_TTL:
+        """The served build's manifest, looked for again every MANIFEST_TTL seconds (a build elsewhere)."""
+        if time.monotonic() - self.guard.looked_at > MANIFEST_TTL:
             try:
-                fresh = read_manifest(self.client) or self._manifest
-                if fresh.get("build") != self._manifest.get("build"):
-                    self.memo.clear()  # values derived from the old build (labels, presets…)
-                self._manifest = fresh
-            except RemoteStoreError:
-                pass  # keep serving what we know; the query that follows reports the outage
-            self._read_at = time.monotonic()
-        return self._manifest
+                self.guard.look()
+            except RemoteStoreError:  # keep serving what we know; the query that follows reports the outage
+                self.guard.looked_at = time.monotonic()
+        return cast(dict[str, Any], self.guard.manifest)
 
     def named_graphs(self) -> list[str]:
         return sorted(self.manifest["graphs"])
@@ -89,13 +75,21 @@ class RemoteStore:
             # FROM / FROM NAMED in the text: Virtuoso would add them to the protocol dataset instead of
             # obeying it, so kgapp sends them as protocol parameters, restricted to its own graphs.
             default_graphs, named_graphs = from_default, from_named
-        defaults = [UNION_GRAPH] if default_graphs is None else self._own(default_graphs)
-        named = self.named_graphs() if named_graphs is None else self._own(named_graphs)
-        params = [("default-graph-uri", g) for g in defaults or [NO_GRAPH]]
-        params += [("named-graph-uri", g) for g in named or [NO_GRAPH]]
         prologue = f"BASE <{base_iri}>\n" if base_iri else ""
         prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
-        return self.client.query(prologue + text, params, graph)
+        deadline = time.monotonic() + self.client.timeout
+        while True:  # an answer a swap may have torn is asked for again, of the new build (swap_guard)
+            answer = self.client.query(prologue + text, self._dataset(default_graphs, named_graphs), graph)
+            if self.guard.stands():
+                return answer
+            self.guard.wait(deadline)
+
+    def _dataset(self, default_graphs: list[str] | None, named_graphs: list[str] | None) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters: kgapp's graphs only, the union as default graph unless told."""
+        defaults = [UNION_GRAPH] if default_graphs is None else self._own(default_graphs)
+        named = self.named_graphs() if named_graphs is None else self._own(named_graphs)
+        return [("default-graph-uri", g) for g in defaults or [NO_GRAPH]] + \
+            [("named-graph-uri", g) for g in named or [NO_GRAPH]]
 
     def _graph_triples(self, graph: str) -> list[ox.Triple]:
         triples = cast(list[ox.Triple],  # a CONSTRUCT: always a list of triples from the server

@@ -18,7 +18,7 @@ from typing import TypeVar, cast
 import pyoxigraph as ox
 
 from kgapp.store.remote.client import RemoteQueryError, SparqlClient
-from kgapp.store.remote.store import RESERVED, UNION_GRAPH
+from kgapp.store.remote.graphs import RESERVED, UNION_GRAPH
 
 GROUND_BATCH = 4000  # triples per INSERT DATA: Virtuoso's parser runs out of stack near 5000
 NODE_BATCH = 400  # marked blank nodes per INSERT … WHERE {}: Virtuoso's compiler gives up near 1000

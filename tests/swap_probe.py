@@ -1,0 +1,38 @@
+"""Read a remote build through kgapp while a new one is swapped in: which states did a reader see?"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.sources import resource_dir
+from kgapp.store import open_store
+
+EXTRA = "https://w3id.org/kgapp/graph/extra-probe"
+COUNTS = ("SELECT ?n ?e WHERE { { SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } } "
+          f"{{ SELECT (COUNT(*) AS ?e) WHERE {{ GRAPH <{EXTRA}> {{ ?s ?p ?o }} }} }} }}")
+
+
+def states_seen_during_a_build(spec: str, folder: Path) -> tuple[tuple[int, int], set[tuple[int, int]], tuple[int, int]]:
+    """Build the shipped data plus one extra graph while a reader polls the union's size and the extra
+    graph's through kgapp's remote store: (before, every state seen meanwhile, after)."""
+    data = folder / "data"
+    shutil.copytree(resource_dir("data"), data)
+    (data / "extra-probe.ttl").write_text('<https://w3id.org/kgapp/id/probe> <http://www.w3.org/2000/01/rdf-schema#comment> '
+                                          '"only in the new build" .\n', encoding="utf-8")
+    reader = open_store(spec)
+
+    def counts() -> tuple[int, int]:
+        row = next(iter(reader.query(COUNTS)))
+        return int(row["n"].value), int(row["e"].value)
+    old = counts()
+    builder = threading.Thread(target=build, args=(Config.from_mapping({"store": spec, "data_dirs": [data]}),))
+    builder.start()
+    seen = set()
+    while builder.is_alive():
+        seen.add(counts())
+    builder.join()
+    return old, seen, counts()
