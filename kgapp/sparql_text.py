@@ -4,9 +4,9 @@ and prefixed names, and whether its patterns are joined."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache, wraps
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urljoin
 
 from kgapp.errors import ProtocolError
@@ -17,17 +17,17 @@ UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP",
 # Strings, IRIs and comments are matched whole so that a keyword inside them is never seen as one.
 # Prefixed names come before bare names so that `ex:SERVICE` or `service:x` are names, not keywords;
 # a local name may hold dots but not end with one, as in the SPARQL grammar (`?o.SERVICE` is a keyword).
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$]\w+)
-  | (?P<pname>(?:[^\W\d][\w\-]*(?:\.[\w\-]+)*)?:(?:[\w:%\-]|\\.|%[0-9A-Fa-f]{2}|\.(?=[\w:%\-.\\]))*)
-  | (?P<name>[^\W\d]\w*)
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+_COMMENT = r"\#[^\n]*"
+_STRING = (r"""'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\""""
+           r"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*\"""")
+_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+_TOKEN = re.compile(rf"(?P<ws>\s+)|(?P<comment>{_COMMENT})|(?P<string>{_STRING})|(?P<iri>{_IRI})|(?P<var>[?$]\w+)"
+                    r"|(?P<pname>(?:[^\W\d][\w\-]*(?:\.[\w\-]+)*)?:(?:[\w:%\-]|\\.|%[0-9A-Fa-f]{2}|\.(?=[\w:%\-.\\]))*)"
+                    r"|(?P<name>[^\W\d]\w*)|(?P<other>.)", re.DOTALL)
+# The lexer's comments, strings and IRIs alone: in a text without a backslash they are found exactly where
+# the lexer finds them, as no other token can hold a quote, a # or a <.
+_MASKED = re.compile(rf"(?P<comment>{_COMMENT})|(?P<string>{_STRING})|(?P<iri>{_IRI})", re.DOTALL)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -54,6 +54,52 @@ _CACHED_LENGTH = 8192  # a request's query is judged several times (form, update
 def _lexed(text: str) -> tuple[Token, ...]:
     return tuple(Token(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)  # type: ignore[arg-type]
                  if m.lastgroup not in ("ws", "comment"))
+
+
+@lru_cache(maxsize=64)  # a request's query is judged several times: its shape is made once
+def shape(text: str) -> str | None:
+    """``text`` with every string literal written ``"s"``, or None when that is unsafe (a backslash, where
+    an escape could hide a quote) or not worth it (a long text). Texts with the same shape lex to the same
+    tokens but for their strings' values, so what kgapp judges of a query's structure (its form, whether it
+    is bounded, whether a rewrite applies) holds for every text of a shape: a client that sends one query
+    with different values is judged once."""
+    if "\\" in text or len(text) > _CACHED_LENGTH:
+        return None
+    if '"' not in text and "'" not in text:
+        return text
+    return _MASKED.sub(_masked, text)
+
+
+def _masked(m: re.Match[str]) -> str:
+    return '"s"' if m.lastgroup == "string" else m.group()
+
+
+def by_shape(none_only: bool = False, size: int = 512) -> Callable[[F], F]:
+    """Remember a judgement of a query's structure per shape (see ``shape``) and the other arguments (a
+    mapping among them by identity). ``none_only``: the function answers None, or something built from the
+    text itself; only the None answers are remembered."""
+    def wrap(judge: F) -> F:
+        memo: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+        @wraps(judge)
+        def judged(text: str, *args: Any, **kwargs: Any) -> Any:
+            key = shape(text)
+            if key is None:
+                return judge(text, *args, **kwargs)
+            given = (*args, *(kwargs[name] for name in sorted(kwargs))) if args or kwargs else ()
+            full = (key, *sorted(kwargs), *(id(a) if isinstance(a, Mapping) else a for a in given)) if given else key
+            seen = memo.get(full)
+            if seen is not None and (not given or all(x is y for x, y in zip(seen[1], given, strict=True)
+                                                      if isinstance(y, Mapping))):
+                return seen[0]
+            answer = judge(text, *args, **kwargs)
+            if answer is None or not none_only:
+                if len(memo) >= size:
+                    memo.clear()
+                memo[full] = (answer, given)  # the mappings are held, so their ids are not reused meanwhile
+            return answer
+        return judged  # type: ignore[return-value]
+    return wrap
 
 
 def word(tok: Token) -> str | None:
@@ -115,7 +161,7 @@ def prologue(toks: Sequence[Token], base: str = "", prefixes: Mapping[str, str] 
     return base, declared
 
 
-@lru_cache(maxsize=64)
+@by_shape()
 def query_form(text: str) -> str | None:
     """The first keyword after the prologue, upper-cased (SELECT, ASK, INSERT, LOAD…), or None."""
     expect_iri = expect_pname = False

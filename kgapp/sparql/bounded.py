@@ -18,7 +18,7 @@ the row cap stops the rows. Anything the test is unsure of goes to a worker, whe
 
 from __future__ import annotations
 
-from kgapp.sparql_text import Token, tokens
+from kgapp.sparql_text import Token, by_shape, tokens
 
 _TERM = ("iri", "pname")
 
@@ -115,6 +115,7 @@ def _star(patterns: list[tuple[Token, Token, bool]]) -> bool:
     return all(p.kind != "var" for _, p, _ in patterns) and any(constant for _, _, constant in patterns)
 
 
+@by_shape()
 def is_bounded(text: str) -> bool:
     """Whether ``text`` is a query whose work is bounded by the graph's size (see the module's docstring)."""
     cur = _Cursor(text)

@@ -17,6 +17,7 @@ from kgapp.sparql.hashjoin import RDF_TYPE
 from kgapp.sparql.topk import limit_offset
 from kgapp.sparql_text import (
     Token,
+    by_shape,
     expand,
     is_absolute,
     prologue,
@@ -33,6 +34,7 @@ class _Unsupported(Exception):
     """The query has another shape: Oxigraph answers it."""
 
 
+@by_shape(none_only=True)
 def read_plan(text: str, base_iri: str | None = None) -> Plan | None:
     """The plan of ``text`` when it has the shape above, else None."""
     if query_form(text) != "SELECT":

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kgapp.namespaces import RDF
-from kgapp.sparql_text import Token, connected, expand, prologue, query_form, tokens, word
+from kgapp.sparql_text import Token, by_shape, connected, expand, prologue, query_form, tokens, word
 
 RDF_TYPE = str(RDF.type)
 LOOP_OVER_HASH = 15  # one index lookup of a loop join costs about this many hashed rows (measured at 945k triples)
@@ -36,6 +36,7 @@ AGGREGATES = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT")
 Pattern = tuple[Token, Token, Token]
 
 
+@by_shape(none_only=True)
 def rewrite(text: str, stats: Mapping[str, Any] | None, row_cap: int | None = None) -> str | None:
     """``text`` with each triple pattern of its WHERE group in a sub-SELECT, or None to run it as written.
 

@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgapp.sparql.values import values_query
-from kgapp.sparql_text import Token, query_form, tokens, word
+from kgapp.sparql_text import Token, by_shape, query_form, tokens, word
 
 MAX_K = 10_000  # LIMIT + OFFSET above this: Oxigraph's sort (a heap that large gains little)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -40,6 +40,7 @@ class _Fallback(Exception):
     """A value whose order the shortcut does not reproduce exactly: let Oxigraph sort."""
 
 
+@by_shape(none_only=True)
 def plan(text: str) -> TopK | None:
     """The shortcut for ``text``, or None when it does not have the shape described above."""
     toks = list(tokens(text))
