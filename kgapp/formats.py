@@ -6,6 +6,7 @@ Every surface (endpoint, pages, export, CLI) asks this module; nobody hand-write
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -118,6 +119,11 @@ def best_format(accept: str | None, offered: tuple[Format, ...] | list[Format]) 
     A format's q is that of the most specific range naming it; q=0 excludes it. Among equal q,
     the order of ``offered`` decides, so the server's preferred format comes first there.
     """
+    return _best_format(accept, tuple(offered))
+
+
+@lru_cache(maxsize=256)  # clients send the same few Accept headers, request after request
+def _best_format(accept: str | None, offered: tuple[Format, ...]) -> Format | None:
     ranges = parse_accept(accept)
     best: tuple[float, int, Format] | None = None
     for index, fmt in enumerate(offered):

@@ -40,6 +40,7 @@ from kgapp.web.sparql import PATH, ROW_CAP_ANCHOR, ROWS, TRUNCATED
 from kgapp.web.urls import root_url_for
 
 log = logging.getLogger("kgapp.query")
+_URL_PARTS = ("HTTP_HOST", "wsgi.url_scheme", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT")  # the endpoint's URL
 CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", f"{TRUNCATED}, {ROWS}, Retry-After"),
         ("Vary", "Accept")]
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -65,6 +66,7 @@ class LeanSparql:
         self.serving = get_serving(app)
         self.fairness: Fairness = app.extensions["kgapp.fairness"]
         self.refusals = RefusalLog(log)
+        self._endpoints: dict[tuple, str] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -81,11 +83,10 @@ class LeanSparql:
         if method == "POST":
             return self.next(environ, start_response)
         cache, key, hit = self._cached(environ)
-        request, args = None, None
+        args = None
         if hit is None:
-            request = Request(environ)
-            try:
-                args = check_urlencoded(request.query_string)
+            try:  # what werkzeug's Request.query_string gives, without making a Request
+                args = check_urlencoded(environ.get("QUERY_STRING", "").encode("latin-1"))
             except KgappError:
                 args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
             if args is None or "query" not in args:
@@ -98,8 +99,8 @@ class LeanSparql:
                 if hit is not None:
                     status, headers, body = 200, hit.headers, hit.body
                 else:
-                    assert request is not None and args is not None
-                    status, headers, body = self._query(request, args, entry, who)
+                    assert args is not None
+                    status, headers, body = self._query(environ, args, entry, who)
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):
@@ -131,9 +132,7 @@ class LeanSparql:
         cache = self.serving.current.responses
         if cache is None:
             return None, (), None
-        key = (environ.get("QUERY_STRING"), environ.get("HTTP_ACCEPT"), environ.get("HTTP_HOST"),
-               environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME"), environ.get("SERVER_NAME"),
-               environ.get("SERVER_PORT"))
+        key = (environ.get("QUERY_STRING"), environ.get("HTTP_ACCEPT"), *(environ.get(k) for k in _URL_PARTS))
         return cache, key, cache.get(key)
 
     def _refuse(self, method: str, who: str, refused: Refused, start_response: Callable) -> Iterable[bytes]:
@@ -148,16 +147,16 @@ class LeanSparql:
                                                  ("Content-Length", str(len(body)))])
         return [body]
 
-    def _query(self, request: Request, args: DecodedParams, entry: dict, who: str
+    def _query(self, environ: dict, args: DecodedParams, entry: dict, who: str
                ) -> tuple[int, list[tuple[str, str]], bytes]:
-        base = root_url_for(request, self.config, self.app.config.get("KGAPP_BOUND")) + PATH
-        query = parse_request("GET", request.content_type, args, MultiDict(), b"",
+        base = self._endpoint(environ)
+        query = parse_request("GET", environ.get("CONTENT_TYPE"), args, MultiDict(), b"",
                               max_length=self.config.max_query_length, base_iri=base)
         assert query is not None  # a GET with a query parameter always carries one
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:
-            result = served.executor.run(query, request.headers.get("Accept"), base + "#" + ROW_CAP_ANCHOR, who)
+            result = served.executor.run(query, environ.get("HTTP_ACCEPT"), base + "#" + ROW_CAP_ANCHOR, who)
         finally:
             self.serving.release(served)
         entry.update(rows=result.rows, truncated=result.truncated)
@@ -165,6 +164,17 @@ class LeanSparql:
         if result.truncated:
             headers.append((TRUNCATED, "true"))
         return 200, headers, result.body
+
+    def _endpoint(self, environ: dict) -> str:
+        """The endpoint's absolute URL for this request (kgapp.web.urls.root_url_for), kept per URL parts."""
+        key = tuple(environ.get(k) for k in _URL_PARTS)
+        url = self._endpoints.get(key)
+        if url is None:
+            if len(self._endpoints) >= 256:  # Host is the client's to write: keep the memory bounded
+                self._endpoints.clear()
+            url = self._endpoints[key] = root_url_for(Request(environ), self.config,
+                                                      self.app.config.get("KGAPP_BOUND")) + PATH
+        return url
 
     def _log(self, method: str, entry: dict, status: int, started: float, size: int) -> None:
         ms = (time.perf_counter() - started) * 1000
