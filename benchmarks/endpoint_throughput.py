@@ -244,6 +244,8 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
                                           "extra": results_extra, "stop": server.stop, "startup": None,
                                           "proc": None})())
         wanted = args.runs.split(",")
+        if "pages" in wanted:
+            wait_prerendered(store)
         runs = [(name, "all" if name == "mix" else name, args.seconds) for name in ("mix", "lookups") if name in wanted]
         runs += [(name, name, args.query_seconds) for name, _, _ in QUERIES if "queries" in wanted]
         runs += [("code page", "page", args.seconds)] if "pages" in wanted else []
@@ -280,6 +282,19 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         for s in servers:
             s.stop()
     return results
+
+
+def wait_prerendered(store: Path, within: float = 900.0) -> None:
+    """Wait until the cache-on server's background process has rendered the build's pages (kgapp.web.prerender):
+    its figure is for pages read back; the cache-off servers render every page."""
+    from kgapp.config import Config
+    from kgapp.store.embedded import current_build
+    from kgapp.web.prerender import file_for, is_complete
+
+    path, began = file_for(Config.from_mapping({"store": store}), current_build(store)), time.monotonic()
+    while not is_complete(path) and time.monotonic() - began < within:
+        time.sleep(1)
+    print(f"pages pre-rendered: {is_complete(path)} after {time.monotonic() - began:.0f} s", file=sys.stderr)
 
 
 def session_rss(server) -> float | None:

@@ -70,8 +70,10 @@ class Config:
     trusted_proxies: str = ""
     # Web
     page_size: int = 50
-    # Rendered entity pages kept per build (kgapp.web.page_cache, 64 MB); off for measurements.
+    # Rendered entity pages kept per build (kgapp.web.page_cache, 64 MB); off for measurements. With it,
+    # `kgapp serve` renders every page of a local build ahead, at idle priority (kgapp.web.prerender).
     page_cache: bool = True
+    prerender_pages: bool = True
     # The app's public root URL (https://kg.example.org), written into every absolute URL it serves.
     public_url: str = ""
     # Without public_url: Host names (comma-separated) trusted beside loopback for absolute URLs.

@@ -97,8 +97,11 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(store_path, tmp_path_factory):
-    """Real HTTP on 127.0.0.1 against the session store; base URL in ``.url``."""
-    with LiveServer(store_path, tmp_path_factory.mktemp("live") / "serve.log") as server:
+    """Real HTTP on 127.0.0.1 against a copy of the session store (what it writes there, pre-rendered pages
+    among it, stays its own); base URL in ``.url``."""
+    folder = tmp_path_factory.mktemp("live")
+    shutil.copytree(store_path, folder / "store", symlinks=True)
+    with LiveServer(folder / "store", folder / "serve.log") as server:
         yield server
 
 

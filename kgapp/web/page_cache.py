@@ -35,6 +35,12 @@ def cached(render: Callable[[], object]) -> Response:
     if hit is not None:
         body, status, headers = hit
         return Response(body, status=status, headers=headers)
+    ahead = current.prerendered
+    if ahead is not None and fmt is not None and fmt.name == "html" and not request.query_string \
+            and not request.script_root:  # as the pre-rendering process asks for it
+        page = ahead.get(request.path)
+        if page is not None:
+            return Response(page[0], status=page[1], headers=page[2])
     response = make_response(render())
     if response.status_code == 200 and not response.is_streamed:
         body = response.get_data()

@@ -12,6 +12,7 @@ lease released) when the last of them is done. Remote stores re-read their manif
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from kgapp.store import open_store
 from kgapp.store.base import Store
 from kgapp.store.embedded import EmbeddedStore, current_build
 from kgapp.store.lease import Lease
+from kgapp.web import prerender
 
 log = logging.getLogger("kgapp.serving")
 CHECK_EVERY = 1.0  # seconds between looks at `current` (a readlink and a stat)
@@ -43,12 +45,17 @@ class Served:
     retired: bool = False
     pages: ResultCache | None = None  # this build's rendered pages (kgapp.web.page_cache)
     responses: ResultCache | None = None  # this build's GET /sparql responses (kgapp.web.lean)
+    prerendered: prerender.Prerendered | None = None  # its pages rendered ahead (kgapp.web.prerender)
+    prerendering: subprocess.Popen | None = None  # the process rendering them, if this server started one
 
     @property
     def build(self) -> str | None:
         return self.store.manifest.get("build")
 
     def close(self) -> None:
+        if self.prerendering is not None and self.prerendering.poll() is None:
+            self.prerendering.terminate()  # its build is no longer served here; another server may go on
+            self.prerendering.wait()
         self.executor.close()
         self.store.close()  # RocksDB's files now, not at the next garbage collection
         if self.lease is not None:
@@ -76,6 +83,7 @@ class Serving:
         self._lock = threading.Lock()
         self._switching = threading.Lock()
         self._reload_asked = False
+        self._pinned = False
         self._checked = time.monotonic()
         self._open_builds: list[Served] = []  # the current build and replaced ones still finishing requests
         self.on_switch: Callable[[Served], None] | None = None
@@ -87,13 +95,19 @@ class Serving:
             else EmbeddedStore.open_build(folder)
         lease = Lease(store.folder) if store.folder is not None else None
         executor = QueryExecutor(store, self.config, getattr(self, "slots", None))
+        ahead = self.config.page_cache and self.config.prerender_pages and store.folder is not None
+        process = None
         if not self.config.testing:
             executor.warm()
             if store.folder is not None:
                 warm_pages(store)
+            if ahead and store.folder is not None:
+                process = prerender.start(self.config, store.folder)
         served = Served(store, executor, lease, pages=ResultCache(PAGE_CACHE_BYTES) if self.config.page_cache else None,
                         # kept where the executor keeps answers: a build that never changes (not a remote store)
-                        responses=ResultCache(RESPONSE_CACHE_BYTES) if executor.cache is not None else None)
+                        responses=ResultCache(RESPONSE_CACHE_BYTES) if executor.cache is not None else None,
+                        prerendered=prerender.Prerendered(self.config, store.folder) if ahead and store.folder else None,
+                        prerendering=process)
         with self._lock:
             self._open_builds.append(served)
         return served
@@ -127,10 +141,16 @@ class Serving:
         """Look at `current` on the next request, whenever the last look was (a SIGHUP handler calls this)."""
         self._reload_asked = True
 
+    def pin(self, folder: Path) -> None:
+        """Serve ``folder``'s build from now on, whatever `current` says (the pre-rendering process)."""
+        if self.current.store.folder != folder:
+            self.switch_to(folder)
+        self._pinned = True
+
     def maybe_switch(self) -> None:
         folder = getattr(self.current.store, "folder", None)
         now = time.monotonic()
-        if folder is None or (not self._reload_asked and now - self._checked < CHECK_EVERY):
+        if folder is None or self._pinned or (not self._reload_asked and now - self._checked < CHECK_EVERY):
             return
         if not self._switching.acquire(blocking=False):
             return  # another request is switching right now
