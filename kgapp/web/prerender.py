@@ -5,8 +5,9 @@ process on it (setting ``prerender_pages``, on with ``page_cache``) that makes i
 build and renders pages as HTML through the views a request takes: the codes', then each class's members,
 smallest class first, up to MAX_PAGES. Each body (zlib) goes with its headers into
 ``pages-<hash>.sqlite`` in the build's folder as it is rendered (the hash: of the settings pages depend
-on). The process runs under SCHED_IDLE (else at the highest niceness), so it only takes CPU that requests
-leave; one renders a file at a time (a lock), none once it is complete. A request for a page's HTML,
+on). The process runs under SCHED_IDLE (else at the highest niceness) and pauses after each page to use at
+most a quarter of one core (kgapp.web.prerender_run.DUTY); one renders a file at a time (a lock), none
+once it is complete. A request for a page's HTML,
 without a query string, with the app at the root path, is then answered from the file
 (kgapp.web.page_cache) with the bytes a live render gives; anything else is rendered live, as before.
 """
