@@ -36,3 +36,14 @@ def states_seen_during_a_build(spec: str, folder: Path) -> tuple[tuple[int, int]
         seen.add(counts())
     builder.join()
     return old, seen, counts()
+
+
+def assert_old_or_new(spec: str, folder: Path, monkeypatch) -> None:
+    """The states a reader saw during a build (with the test's patches) were the old build's or the new one's;
+    the patches are then undone and the shipped data built again, for the other tests."""
+    try:
+        old, seen, new = states_seen_during_a_build(spec, folder)
+    finally:
+        monkeypatch.undo()
+        build(Config.from_mapping({"store": spec}))
+    assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}

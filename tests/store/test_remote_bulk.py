@@ -9,7 +9,7 @@ import pytest
 from answers import answer
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
-from swap_probe import states_seen_during_a_build
+from swap_probe import assert_old_or_new
 from virtuoso import graphs_on
 
 from kgapp.build import build
@@ -163,9 +163,4 @@ def test_readers_see_the_old_build_or_the_new_one_during_the_swap(bulk_spec, mon
     committed: a raw reader did catch a union of 3,431 of its 4,025 quads as the swap committed)."""
     delete = bulk_module._delete
     monkeypatch.setattr(bulk_module, "_delete", lambda graph: delete(graph) + (" delay (2);" if graph == UNION_GRAPH else ""))
-    try:
-        old, seen, new = states_seen_during_a_build(bulk_spec, tmp_path)
-    finally:
-        monkeypatch.undo()
-        build(Config.from_mapping({"store": bulk_spec}))  # the shipped data again, for the other tests
-    assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}
+    assert_old_or_new(bulk_spec, tmp_path, monkeypatch)

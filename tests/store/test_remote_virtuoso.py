@@ -9,7 +9,7 @@ import pytest
 from answers import answer
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from swap_probe import states_seen_during_a_build
+from swap_probe import assert_old_or_new
 from virtuoso import graphs_on
 
 from kgapp.build import build
@@ -251,12 +251,7 @@ def test_readers_see_the_old_build_or_the_new_one_during_the_swap(remote_store_s
             client.update(op)
             time.sleep(0.1)
     monkeypatch.setattr(remote_build, "_swap", slow_swap)
-    try:
-        old, seen, new = states_seen_during_a_build(remote_store_spec, tmp_path)
-    finally:
-        monkeypatch.undo()
-        build(Config.from_mapping({"store": remote_store_spec}))  # the shipped data again, for the other tests
-    assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}
+    assert_old_or_new(remote_store_spec, tmp_path, monkeypatch)
 
 
 @pytest.fixture()
