@@ -76,20 +76,31 @@ class Prerendered:
         self.path = file_for(config, folder)
         self._local = threading.local()
         self._looked = float("-inf")
+        self._opened: list[sqlite3.Connection] = []
 
     def get(self, path: str) -> Page | None:
         db = getattr(self._local, "db", None)
         if db is None:
             now = time.monotonic()
-            if now - self._looked < LOOK_EVERY or not self.path.exists():
-                self._looked = now
+            if now - self._looked < LOOK_EVERY:
+                return None
+            self._looked = now  # one look at the folder every LOOK_EVERY, however many requests come
+            if not self.path.exists():
                 return None
             try:
                 db = self._local.db = sqlite3.connect(self.path, check_same_thread=False)
             except sqlite3.Error:
                 return None
+            self._opened.append(db)
         try:
             rows = db.execute("SELECT body, headers FROM pages WHERE path = ?", (path,)).fetchall()  # no lock kept
         except sqlite3.Error:
             return None  # being created this very moment: rendered live
         return (zlib.decompress(rows[0][0]), 200, [tuple(h) for h in json.loads(rows[0][1])]) if rows else None
+
+    def close(self) -> None:
+        """Close the file in every thread (the build is closed: no request reads it any more)."""
+        for db in self._opened:
+            db.close()
+        self._opened.clear()
+        self._local = threading.local()

@@ -56,6 +56,8 @@ class Served:
         if self.prerendering is not None and self.prerendering.poll() is None:
             self.prerendering.terminate()  # its build is no longer served here; another server may go on
             self.prerendering.wait()
+        if self.prerendered is not None:
+            self.prerendered.close()
         self.executor.close()
         self.store.close()  # RocksDB's files now, not at the next garbage collection
         if self.lease is not None:

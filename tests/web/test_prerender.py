@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import zlib
 
@@ -97,3 +98,21 @@ def test_pages_rendered_under_other_settings_are_not_served(apps, store_copy):
         assert "Links 1–2 of" in page  # rendered live with its own page size, not read from the file
     finally:
         close_app(other)
+
+
+def test_a_server_finds_the_file_when_it_appears_under_steady_requests(store_copy, monkeypatch):
+    monkeypatch.setattr(prerender, "LOOK_EVERY", 0.1)
+    folder = current_build(store_copy)
+    reader = prerender.Prerendered(Config.from_mapping({"store": store_copy}), folder)
+    assert reader.get("/id/code/cpt/64868") is None  # not rendered yet
+    renderer = create_app({"store": store_copy, "testing": True, "prerender_pages": False, "page_cache": False})
+    rendering = threading.Thread(target=prerender_run.render_all, args=(renderer, folder))
+    rendering.start()
+    found, deadline = None, time.monotonic() + 30
+    while found is None and time.monotonic() < deadline:  # a request every 10 ms, before and after the file
+        found = reader.get("/id/code/cpt/64868")
+        time.sleep(0.01)
+    rendering.join()
+    close_app(renderer)
+    assert found is not None and found[0].startswith(b"<!doctype html>")
+    reader.close()
