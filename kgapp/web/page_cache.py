@@ -17,8 +17,7 @@ from kgapp.formats import best_format
 from kgapp.sparql.cache import ResultCache
 from kgapp.web.context import served
 from kgapp.web.negotiate import PAGE_FORMATS
-
-KEPT_HEADERS = ("Content-Type", "Link", "Vary", "Content-Disposition")
+from kgapp.web.prerender import KEPT_HEADERS
 
 Page = tuple[bytes, int, list[tuple[str, str]]]
 
