@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from kgapp.config import Config
 from kgapp.namespaces import KG
 from kgapp.web.app import create_app
 from kgapp.web.pages import page_url
@@ -42,9 +43,8 @@ def render_all(app: Flask, folder: Path) -> int:
     store, cpu = app.extensions["kgapp.serving"].current.store, time.thread_time()
     with app.app_context():
         paths = [page_url(iri) for iri in chosen(store, app.config["KGAPP"].base_iri)]
-    time.sleep((time.thread_time() - cpu) * (1 / DUTY - 1))  # the same share of a core as each page below
-    path = file_for(app.config["KGAPP"], folder)
-    db = sqlite3.connect(path)
+    _pause(cpu)
+    db = sqlite3.connect(file_for(app.config["KGAPP"], folder))
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, body BLOB, headers TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -58,9 +58,7 @@ def render_all(app: Flask, folder: Path) -> int:
             response = client.get(path, headers={"Accept": "text/html"})
         except Exception:  # noqa: BLE001 - a page that fails here fails live too, where it is reported
             continue
-        # SCHED_IDLE alone is not enough: on two vCPUs that share a core, a renderer in the "idle" one took 15 %
-        # of the lookups' throughput. At a quarter of one core it takes ~4 %, and a build's pages take 4x longer.
-        time.sleep((time.thread_time() - cpu) * (1 / DUTY - 1))
+        _pause(cpu)
         if response.status_code == 200:
             headers = [(k, v) for k, v in response.headers.items() if k in KEPT_HEADERS]
             db.execute("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
@@ -74,16 +72,23 @@ def render_all(app: Flask, folder: Path) -> int:
     return written
 
 
+def _pause(cpu: float) -> None:
+    """Sleep so that the work since ``cpu`` (this thread's CPU time then) took at most DUTY of one core.
+
+    SCHED_IDLE alone is not enough: on two vCPUs, a renderer in the "idle" one cost lookups 12-15 % of their
+    throughput; at a quarter of one core the cost was within the noise, and a build's pages take 4x longer."""
+    time.sleep((time.thread_time() - cpu) * (1 / DUTY - 1))
+
+
 def main(folder: Path) -> None:
     """The background process: idle priority, one per build, an app pinned to ``folder``."""
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
         os.nice(19)
-    values = json.loads(os.environ.get(CONFIG_ENV, "{}"))
-    app = create_app({**values, "testing": True, "page_cache": False, "prerender_pages": False,
-                      "result_cache": False, "metrics": False})
-    path = file_for(app.config["KGAPP"], folder)
+    settings = {**json.loads(os.environ.get(CONFIG_ENV, "{}")), "testing": True, "page_cache": False,
+                "prerender_pages": False, "result_cache": False, "metrics": False}
+    path = file_for(Config.from_mapping(settings), folder)
     with open(path.with_suffix(".lock"), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -91,6 +96,7 @@ def main(folder: Path) -> None:
             return  # another server's process renders these pages
         if is_complete(path):
             return
+        app = create_app(settings)  # only once the file is this process's to write
         serving = app.extensions["kgapp.serving"]
         serving.pin(folder)
         started = time.monotonic()
