@@ -66,10 +66,16 @@ def test_endpoint_answers_any_request_cleanly(fuzz_client, query, method, accept
             "http://127.0.0.1:9/x", "'\"><img src=x>", "a" * 300, "%ZZ", "?", "#", "\\..\\"]),
        accept=HEADER, language=HEADER)
 def test_pages_answer_any_path_cleanly(fuzz_client, path, value, accept, language):
-    from urllib.parse import quote
+    from urllib.parse import quote, unquote_to_bytes
 
     url = path.format(quote(value, safe="%/?=&.") if "?" not in path else quote(value, safe=""))
-    with fuzz_client.get(url, headers={"Accept": accept, "Accept-Language": language}) as r:
+    where: dict = {}
+    if url.startswith("//"):  # the test client would read "//x" as a host; a server passes the path on as is
+        raw_path, _, query = url.partition("?")
+        where = {"environ_overrides": {"PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+                                       "QUERY_STRING": query, "REQUEST_URI": url, "RAW_URI": url}}
+        url = "/"
+    with fuzz_client.get(url, headers={"Accept": accept, "Accept-Language": language}, **where) as r:
         well_formed(r)
         if r.status_code == 200 and r.mimetype == "text/html":
             html = r.get_data(as_text=True)
