@@ -311,11 +311,11 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
     return "\n".join(lines) + "\n"
 
 
-LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40}
+LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40, "max_query_time_per_client": 5.0}
 NO_LIMITS = {"max_queries_per_client": 0}
 ONE_POOL = {"low_priority_nice": 0}  # no lower CPU priority for a client's extra queries (as before issue 14's scheduling)
 # (name, greedy client, settings, build swap)
-PHASES = (("baseline", False, {}, False), ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
+PHASES = (("baseline", False, {}, False), ("baseline, limits on", False, LIMITS, False), ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
           ("greedy, no limits", True, NO_LIMITS, False), ("greedy, limits on, one pool", True, {**LIMITS, **ONE_POOL}, False),
           ("greedy, limits on", True, LIMITS, False), ("baseline again", False, {}, False),
           ("greedy, limits on, build swap", True, LIMITS, True))

@@ -57,15 +57,20 @@ class Config:
     query_workers: int = field(default_factory=default_query_workers)
     query_memory: int = field(default_factory=default_query_memory)
     low_priority_nice: int = 10
+    # Seconds of query time a client may use in about ten seconds (kgapp.sparql.gate: a decayed sum) before
+    # all its queries run in that pool and wait behind other clients' (0: only its queries beyond the first).
+    low_priority_after: float = 2.0
     # Answers kept per build (kgapp.sparql.cache); queries that cannot run long answered without the
     # worker hop (kgapp.sparql.bounded). Both on by default; off for measurements and comparisons.
     result_cache: bool = True
     fast_path: bool = True
     # Fairness (kgapp.web.fairness): queries one client may run at once (only when lower than
-    # max_concurrent_queries; 0: no per-client limit), and a per-client token bucket (0: off).
+    # max_concurrent_queries; 0: no per-client limit), a per-client token bucket (0: off), and the
+    # seconds of query time a client may use in about ten seconds (a decayed sum; 0: off).
     max_queries_per_client: int = 4
     rate_limit: float = 0.0
     rate_burst: int = 20
+    max_query_time_per_client: float = 0.0
     # Comma-separated proxy addresses whose X-Forwarded-For names the client.
     trusted_proxies: str = ""
     # Web

@@ -8,8 +8,9 @@ answer (a JSON header, then the serialised body as raw bytes: no term objects ar
 the worker is killed, which frees its CPU at once, and is replaced lazily. ``max_concurrent_queries``
 slots sit in front, shared fairly by client (kgapp.sparql.gate): a request waits for a slot (then for one
 of the ``query_workers`` workers, kgapp.sparql.pool) at most ``query_timeout``, then gets 503 rather than
-queueing without bound. A query of a client that already holds a slot runs at a lower CPU priority, so
-one client's extra queries cannot slow everyone else's; a query beyond its worker's memory limit answers
+queueing without bound. A query of a client that already holds a slot, or that used more than
+``low_priority_after`` seconds of slot time lately, runs at a lower CPU priority, so one client's extra
+or back-to-back heavy queries cannot slow everyone else's; a query beyond its worker's memory limit answers
 503 too. Queries that cannot run long (kgapp.sparql.bounded)
 are answered in the request thread, inside a slot (``fast_path``), and answers are kept per build
 (kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
@@ -69,7 +70,7 @@ class QueryExecutor:
         self.timeout = config.query_timeout
         self.max_rows = config.max_rows
         self.slot_count = config.max_concurrent_queries
-        self.slots = slots or FairGate(config.max_concurrent_queries)
+        self.slots = slots or FairGate(config.max_concurrent_queries, config.low_priority_after)
         self._in_slots = 0  # queries holding a slot through this executor
         # The hook for other stores: only an embedded one is queried out of process; a remote store is
         # queried in the request thread, bounded by its own HTTP timeout.
@@ -86,8 +87,8 @@ class QueryExecutor:
 
     def run(self, request: QueryRequest, accept: str | None, cap_link: str | None = None, client: str = "-") -> Answer:
         """The answer to ``request`` for ``client``; ProtocolError for refusals, 503 for timeouts and a full
-        pool. A cut answer links to ``cap_link`` in its body. A query of a client that already holds a slot
-        runs in the low-priority pool."""
+        pool. A cut answer links to ``cap_link`` in its body. A query of a client that already holds a slot,
+        or that kept slots busy lately (``low_priority_after``), runs in the low-priority pool."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         key = (self._build, request, accept, cap_link) if self.cache is not None else None
         if key is not None and (cached := self.cache.get(key)) is not None:  # type: ignore[union-attr]
@@ -98,9 +99,10 @@ class QueryExecutor:
                                          {"Retry-After": RETRY_AFTER})
         with self._lock:
             self._in_slots += 1
+        began = time.monotonic()
         try:
             if self.pooled and not (self.fast_path and is_bounded(request.text)):
-                low = self.slots.held_by(client) > 1
+                low = self.slots.held_by(client) > 1 or self.slots.is_heavy(client)
                 left = max(0.0, self.queue_wait - (time.monotonic() - waited))
                 result = self._pooled(request, accept, cap_link, client, low, left)
             else:
@@ -108,7 +110,7 @@ class QueryExecutor:
         finally:
             with self._lock:
                 self._in_slots -= 1
-            self.slots.release(client)
+            self.slots.release(client, time.monotonic() - began)
         if key is not None:
             self.cache.put(key, result, len(result.body))  # type: ignore[union-attr]
         return result

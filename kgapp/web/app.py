@@ -34,7 +34,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app_ref = weakref.ref(app)
     serving.on_switch = lambda served: _publish(app_ref(), served)
     _publish(app, serving.current)
-    app.extensions["kgapp.fairness"] = Fairness(cfg)
+    app.extensions["kgapp.fairness"] = Fairness(cfg, serving.slots.recent_use)
     weakref.finalize(app, serving.close)
     app.teardown_request(release_served)
 

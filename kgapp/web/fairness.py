@@ -4,7 +4,10 @@ A client is its peer address, or (only when the peer is listed in ``trusted_prox
 address in X-Forwarded-For that is not itself a trusted proxy, so a client cannot pick its own identity.
 ``max_queries_per_client`` bounds the queries one client runs at once (when it is lower than
 ``max_concurrent_queries``; the global slots already bound the rest); ``rate_limit`` queries per second
-with bursts of ``rate_burst`` is a token bucket per client (0: off). Both answer 429 with Retry-After.
+with bursts of ``rate_burst`` is a token bucket per client (0: off); ``max_query_time_per_client`` bounds the
+seconds of query time a client used lately (the query slots' decayed sum, kgapp.sparql.gate: at a steady
+rate r it settles at r × 10 s), so a client of heavy queries gets its share of the time, not of the count
+(0: off). All answer 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,6 +24,7 @@ from flask import request
 
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
+from kgapp.sparql.gate import DECAY
 from kgapp.web.urls import split_list
 
 MAX_TRACKED = 10_000  # clients remembered; idle ones are forgotten beyond this
@@ -36,10 +40,11 @@ class _Client:
 class Fairness:
     """Per-client admission for endpoint queries (one per app)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, recent_use: Callable[[str], float] = lambda who: 0.0):
         limit = config.max_queries_per_client
         self.concurrency = limit if 0 < limit < config.max_concurrent_queries else 0
         self.rate, self.burst = float(config.rate_limit), max(1, int(config.rate_burst))
+        self.time_share, self.recent_use = max(0.0, config.max_query_time_per_client), recent_use
         self.trusted = set(split_list(config.trusted_proxies))
         self._clients: dict[str, _Client] = {}
         self._lock = threading.Lock()
@@ -57,7 +62,7 @@ class Fairness:
 
     @property
     def limited(self) -> bool:
-        return bool(self.concurrency or self.rate)
+        return bool(self.concurrency or self.rate or self.time_share)
 
     def would_refuse(self, who: str) -> Refused | None:
         """The refusal ``admit`` would raise for ``who`` now, without taking anything: lets a refusal be
@@ -75,6 +80,12 @@ class Fairness:
             wait = math.ceil((1 - tokens) / self.rate)
             return Refused("rate", f"Too many queries from {who}: at most {self.rate:g} per second "
                                    f"(bursts of {self.burst}). Try again in {wait} s.", wait)
+        used = self.recent_use(who) if self.time_share else 0.0
+        if used > self.time_share > 0:
+            wait = math.ceil(DECAY * math.log(used / self.time_share))
+            return Refused("time", f"{who} used {used:.1f} s of query time lately, more than the "
+                                   f"{self.time_share:g} s a client may use in about ten seconds. Try again in "
+                                   f"{max(1, wait)} s.", wait)
         if self.concurrency and client.running >= self.concurrency:
             return Refused("concurrency", f"{who} already runs {client.running} queries, the most one client "
                                           "may run at once; wait for one to finish.", 1)
@@ -146,7 +157,7 @@ class RefusalLog:
 
 
 class Refused(ProtocolError):
-    """A query refused for fairness: 429 with Retry-After; ``limit`` says which (concurrency or rate)."""
+    """A query refused for fairness: 429 with Retry-After; ``limit`` says which (concurrency, rate or time)."""
 
     def __init__(self, limit: str, message: str, retry_after: int):
         super().__init__(429, message, {"Retry-After": str(max(1, retry_after))})

@@ -7,8 +7,11 @@ import os
 import threading
 import time
 
+import pytest
+
 from kgapp.config import Config
-from kgapp.sparql.gate import FairGate
+from kgapp.sparql import gate as gate_module
+from kgapp.sparql.gate import DECAY, FairGate
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Sorting the cross product of the graph with itself: the worker must hold every row before the first
@@ -92,7 +95,66 @@ def test_the_gate_gives_up_after_its_timeout_and_forgets_the_waiter():
     assert gate.acquire("B", 0.2) and gate.in_use == 1
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_recent_use_adds_up_the_slot_time_and_decays_by_1_over_e_every_decay_seconds(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(gate_module.time, "monotonic", clock)
+    gate = FairGate(2, heavy_after=1.5)
+    for _ in range(2):
+        assert gate.acquire("A", 1)
+        gate.release("A", used=1.0)
+    assert gate.recent_use("A") == pytest.approx(2.0) and gate.is_heavy("A")
+    assert gate.recent_use("B") == 0 and not gate.is_heavy("B")
+    clock.now += DECAY
+    assert gate.recent_use("A") == pytest.approx(2.0 / 2.718281828, rel=1e-6) and not gate.is_heavy("A")
+    assert gate.acquire("A", 1)
+    gate.release("A", used=0.5)  # the new use is added to what is left of the old
+    assert gate.recent_use("A") == pytest.approx(2.0 / 2.718281828 + 0.5, rel=1e-6)
+
+
+def test_without_a_threshold_no_client_is_heavy():
+    gate = FairGate(1, heavy_after=0)
+    assert gate.acquire("A", 1)
+    gate.release("A", used=1e6)
+    assert gate.recent_use("A") > 0 and not gate.is_heavy("A")
+
+
+def test_a_heavy_client_waits_behind_a_light_one_served_after_it():
+    for threshold, order in ((1.0, ["L", "H"]), (0, ["H", "L"])):  # without a threshold: round-robin, as before
+        gate = FairGate(1, heavy_after=threshold)
+        for who, used in (("H", 5.0), ("L", 0.01)):  # H kept a slot busy for five seconds, then L had a turn
+            assert gate.acquire(who, 1)
+            gate.release(who, used=used)
+        assert gate.acquire("A", 1)  # A holds the only slot; H, then L wait (neither holds one)
+        assert grant_order(gate, ["H", "L"]) == order
+
+
 # -- CPU priority: a client's extra queries run in the low-priority pool ---------------------------
+
+@pytest.mark.parametrize("after, policy", [(0.5, os.SCHED_IDLE), (0, os.SCHED_OTHER)])
+def test_a_client_that_used_its_recent_share_runs_even_its_only_query_at_low_priority(make_app, after, policy):
+    app = make_app(max_concurrent_queries=4, query_workers=4, query_timeout=1, low_priority_after=after)
+    executor = app.extensions["kgapp.serving"].current.executor
+    assert ask(app, RUNAWAY, "10.0.0.1").status_code == 503  # a second of a worker's time, stopped at the limit
+    assert executor.slots.recent_use("10.0.0.1") >= 0.9
+    heavy = in_background(app, RUNAWAY, "10.0.0.1")  # now its only query
+    wait_busy(executor, 1)
+    assert [os.sched_getscheduler(w.process.pid) for w in executor._busy] == [policy]
+    light = in_background(app, RUNAWAY, "10.0.0.2")  # a client that has used nothing: the normal pool
+    wait_busy(executor, 2)
+    assert sorted(os.sched_getscheduler(w.process.pid) for w in executor._busy) == sorted([policy, os.SCHED_OTHER])
+    for thread, _ in (heavy, light):
+        thread.join(15)
+
 
 def test_a_clients_second_query_runs_at_a_lower_cpu_priority_and_others_do_not(make_app):
     app = make_app(max_concurrent_queries=4, query_workers=4, max_queries_per_client=0, query_timeout=3)

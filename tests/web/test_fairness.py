@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 
@@ -85,6 +86,32 @@ def test_429s_are_counted(make_app):
     client = make_app(rate_limit=0.1, rate_burst=1).test_client()
     ask(client), ask(client)
     assert 'kgapp_rate_limited_total{limit="rate"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])  # the lean GET path and Flask's: the same 429
+def test_a_client_over_its_share_of_query_time_is_refused_until_its_use_decays(make_app, fast_path):
+    app = make_app(max_query_time_per_client=0.5, query_timeout=1, fast_path=fast_path)
+    client = app.test_client()
+    assert ask(client, "10.0.0.1").status_code == 200  # a cheap query uses next to nothing
+    assert ask(client, "10.0.0.1", RUNAWAY).status_code == 503  # a second of a worker's time, stopped at the limit
+    used = app.extensions["kgapp.serving"].slots.recent_use("10.0.0.1")
+    assert 1.0 <= used < 1.5
+    r = ask(client, "10.0.0.1")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 429 and r.mimetype == "text/plain" and text.count("\n") == 1
+    assert "query time" in text and "0.5 s" in text
+    # Retry-After is when the use will have decayed under the share: 10 s × ln(used / 0.5), i.e. 7 s for 1 s
+    assert int(r.headers["Retry-After"]) == pytest.approx(10 * math.log(used / 0.5), abs=1)
+    assert ask(client, "10.0.0.2").status_code == 200  # another client: its own share
+    assert 'kgapp_rate_limited_total{limit="time"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+def test_without_a_share_of_time_set_a_heavy_client_is_not_refused(make_app):
+    app = make_app(query_timeout=1)
+    client = app.test_client()
+    assert Config().max_query_time_per_client == 0
+    assert ask(client, "10.0.0.1", RUNAWAY).status_code == 503
+    assert ask(client, "10.0.0.1").status_code == 200
 
 
 @pytest.mark.parametrize("fast_path", [True, False])  # refused before Flask's dispatch, or by Flask: the same 429
