@@ -54,7 +54,7 @@ class QueryOutOfMemory(ProtocolError):
 @dataclass(frozen=True)
 class Answer:
     content_type: str
-    body: bytes
+    body: bytes | bytearray  # a worker's answer is read into a bytearray (kgapp.sparql.worker)
     rows: int
     truncated: bool
 
@@ -145,7 +145,7 @@ class QueryExecutor:
             if not worker.conn.poll(self.timeout):
                 raise TimeoutError
             header = json.loads(worker.conn.recv_bytes())
-            body = worker.conn.recv_bytes() if header["status"] == 200 else b""
+            body = worker.receive_body() if header["status"] == 200 else b""
         except TimeoutError:
             self.pool.checkin(worker, client, keep=False)
             raise QueryTimeout(503, f"The query took longer than the {self.timeout:g} s this endpoint "

@@ -230,3 +230,19 @@ def test_each_query_is_logged_once_without_secrets(client, caplog):
     assert lines[1].startswith("method=POST form=DROP status=403 ms=")
     assert lines[2].startswith("method=GET form=SELECT status=400 ms=") and "bytes=" in lines[2]
     assert all(secret not in line for line in lines) and secret not in caplog.text
+
+
+# -- an answer of megabytes through the worker's pipe ------------------------------------------------
+
+@pytest.mark.parametrize("accept", [JSON_RESULTS, "text/csv"])
+def test_an_answer_of_megabytes_from_a_worker_is_byte_for_byte_the_in_thread_one(store, accept):
+    executor = QueryExecutor(store, Config(max_rows=30_000, result_cache=False, fast_path=False))
+    try:
+        request = QueryRequest("SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 30000")
+        pooled = executor.run(request, accept)
+        assert executor.worker_pids()  # it did come through a worker's pipe, read into one buffer
+        local = executor._in_thread(request, accept, None)
+        assert len(pooled.body) > 2**20 and pooled.rows == local.rows == 30_000
+        assert bytes(pooled.body) == local.body and pooled.content_type == local.content_type
+    finally:
+        executor.close()
