@@ -315,7 +315,8 @@ LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40, "ma
 NO_LIMITS = {"max_queries_per_client": 0}
 ONE_POOL = {"low_priority_nice": 0}  # no lower CPU priority for a client's extra queries (as before issue 14's scheduling)
 # (name, greedy client, settings, build swap)
-PHASES = (("baseline", False, {}, False), ("baseline, limits on", False, LIMITS, False), ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
+PHASES = (("baseline", False, {}, False), ("baseline, limits on", False, LIMITS, False),
+          ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
           ("greedy, no limits", True, NO_LIMITS, False), ("greedy, limits on, one pool", True, {**LIMITS, **ONE_POOL}, False),
           ("greedy, limits on", True, LIMITS, False), ("baseline again", False, {}, False),
           ("greedy, limits on, build swap", True, LIMITS, True))
@@ -339,10 +340,13 @@ def fairness_test(args) -> str:
             continue
         settings = {"store": store_path, "query_timeout": 2.0, "max_rows": 10_000, "trusted_proxies": "127.0.0.1",
                     **(limits or NO_LIMITS)}
+        if limits is LIMITS or limits.get("max_query_time_per_client"):
+            settings["max_query_time_per_client"] = args.max_query_time
         config = Config.from_mapping(settings)
         app = create_app(config) if args.server == "waitress" else None
         server, port = serve(app) if app is not None else serve_process(settings)
         warm_up(port, config.max_concurrent_queries)
+        warm_answers(port, [text for text, _ in cqs])
         times: list[float] = []
         statuses: Counter = Counter()
         problems: list[str] = []
@@ -472,10 +476,19 @@ def warm_up(port: int, slots: int) -> None:
         t.join()
 
 
+def warm_answers(port: int, queries: list[str]) -> None:
+    """Ask each query once before measuring, so that a phase measures the steady state (answers kept per
+    build) and not the first second of a fresh server, where 20 clients' first questions all miss at once."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for query in queries:
+        request(conn, query, "10.99.1.1")
+    conn.close()
+
+
 def fairness_report(args, rows) -> str:
     lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
              f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''} --server {args.server}` ({os.cpu_count()} cores, shared with other work; {args.server} 8 threads, 8 query "
-             f"slots; limits when on: {LIMITS}; one pool: {ONE_POOL}).", "",
+             f"slots; limits when on: {LIMITS | {'max_query_time_per_client': args.max_query_time}}; one pool: {ONE_POOL}).", "",
              "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
              "|---|---:|---:|---:|---:|---|---|"]
     notes = []
@@ -543,6 +556,8 @@ def main() -> None:
     parser.add_argument("--greedy", type=int, default=16, help="connections of the greedy client (--fairness)")
     parser.add_argument("--think", type=float, default=0.1, help="mean pause between a client's queries (--fairness)")
     parser.add_argument("--phases", help="only these --fairness phases, separated by ';'")
+    parser.add_argument("--max-query-time", type=float, default=5.0,
+                        help="max_query_time_per_client when limits are on (--fairness; 0: no time limit)")
     parser.add_argument("--polite", action="store_true", help="the greedy client (--greedy-process) honours Retry-After")
     parser.add_argument("--greedy-process", action="store_true",
                         help="run the greedy client in a process of its own, not as threads beside the server")

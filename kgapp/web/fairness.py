@@ -83,7 +83,7 @@ class Fairness:
         used = self.recent_use(who) if self.time_share else 0.0
         if used > self.time_share > 0:
             wait = math.ceil(DECAY * math.log(used / self.time_share))
-            return Refused("time", f"{who} used {used:.1f} s of query time lately, more than the "
+            return Refused("time", f"{who} used {used:.3g} s of query time lately, more than the "
                                    f"{self.time_share:g} s a client may use in about ten seconds. Try again in "
                                    f"{max(1, wait)} s.", wait)
         if self.concurrency and client.running >= self.concurrency:
