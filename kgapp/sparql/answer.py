@@ -30,6 +30,7 @@ from kgapp.formats import (
     best_format,
     by_name,
 )
+from kgapp.sparql.bounded import is_bounded
 from kgapp.sparql.columnar import solutions_query
 from kgapp.sparql.hashjoin import rewrite as hashed
 from kgapp.sparql.request import QueryRequest
@@ -60,14 +61,18 @@ def run_query(store: Store, text: str, default_graphs: Sequence[str] | None = No
 
     try:
         shape = None
-        if planned and store.plans_in_caller and default_graphs is None and named_graphs is None:
+        planned = planned and store.plans_in_caller
+        # A bounded star (a lookup) has no aggregate, DISTINCT or ORDER BY: the columns and the top-k have
+        # nothing to do for it, and asking them costs more than the lookup's own planning.
+        star = planned and is_bounded(text)
+        if planned and not star and default_graphs is None and named_graphs is None:
             columns = memoised(store, "columns", lambda: open_columns(store.folder, store.triple_count))
             values = solutions_query(text, columns, base_iri, row_cap) if columns is not None else None
             if values is not None:
                 return run(values)
-        if planned and store.plans_in_caller:
+        if planned:  # a star of wide patterns (every code of a type, with its label) still gains from hashing
             text = hashed(text, store.manifest.get("stats"), row_cap) or text
-            shape = plan(text)
+            shape = None if star else plan(text)
         kept = topk_answer(run, shape) if shape is not None else None
         return kept if kept is not None else run(text)
     except KgappError:

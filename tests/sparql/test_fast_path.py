@@ -195,3 +195,20 @@ def test_a_kept_response_is_logged_and_counted_as_any_other(make_app, caplog):
 
 def _without_ms(line: str) -> str:
     return " ".join(part for part in line.split() if not part.startswith("ms="))
+
+
+def test_a_lookup_asks_no_planner_but_a_star_of_wide_patterns_is_still_hashed(store, monkeypatch):
+    from kgapp.sparql import answer
+
+    asked: list[str] = []
+    for name in ("solutions_query", "plan", "hashed"):
+        real = getattr(answer, name)
+        monkeypatch.setattr(answer, name, lambda *a, _n=name, _r=real, **k: asked.append(_n) or _r(*a, **k))
+    lookup = 'SELECT ?c ?l WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> "64612" ; ' \
+             '<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }'
+    assert list(answer.run_query(store, lookup, planned=True))  # the code is found ...
+    assert asked == ["hashed"]  # ... with neither the columns nor the top-k asked (a star may still be wide)
+    asked.clear()
+    ordered = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3"
+    assert len(list(answer.run_query(store, ordered, planned=True))) == 3
+    assert asked == ["solutions_query", "hashed", "plan"]  # any other query: every planner, as before
