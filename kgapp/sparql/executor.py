@@ -33,6 +33,7 @@ from kgapp.sparql.answer import answer
 from kgapp.sparql.bounded import is_bounded
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
+from kgapp.sparql.lane import Lane, released
 from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
@@ -85,18 +86,22 @@ class QueryExecutor:
         self._lock = threading.Lock()
         _EXECUTORS.add(self)
 
-    def run(self, request: QueryRequest, accept: str | None, cap_link: str | None = None, client: str = "-") -> Answer:
+    def run(self, request: QueryRequest, accept: str | None, cap_link: str | None = None, client: str = "-",
+            lane: Lane | None = None) -> Answer:
         """The answer to ``request`` for ``client``; ProtocolError for refusals, 503 for timeouts and a full
         pool. A cut answer links to ``cap_link`` in its body. A query of a client that already holds a slot,
-        or that kept slots busy lately (``low_priority_after``), runs in the low-priority pool."""
+        or that kept slots busy lately (``low_priority_after``), runs in the low-priority pool. A caller
+        holding ``lane`` (kgapp.sparql.lane) leaves it while this waits: for a slot, a worker, a remote store."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         key = (self._build, request, accept, cap_link) if self.cache is not None else None
         if key is not None and (cached := self.cache.get(key)) is not None:  # type: ignore[union-attr]
             return cached
         waited = time.monotonic()
-        if not self.slots.acquire(client, timeout=self.queue_wait):
-            raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
-                                         {"Retry-After": RETRY_AFTER})
+        if not self.slots.try_acquire(client):
+            with released(lane):
+                if not self.slots.acquire(client, timeout=self.queue_wait):
+                    raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
+                                        {"Retry-After": RETRY_AFTER})
         with self._lock:
             self._in_slots += 1
         began = time.monotonic()
@@ -104,7 +109,11 @@ class QueryExecutor:
             if self.pooled and not (self.fast_path and is_bounded(request.text)):
                 low = self.slots.held_by(client) > 1 or self.slots.is_heavy(client)
                 left = max(0.0, self.queue_wait - (time.monotonic() - waited))
-                result = self._pooled(request, accept, cap_link, client, low, left)
+                with released(lane):
+                    result = self._pooled(request, accept, cap_link, client, low, left)
+            elif not self.pooled:  # a remote store: its reply may take seconds
+                with released(lane):
+                    result = self._in_thread(request, accept, cap_link)
             else:
                 result = self._in_thread(request, accept, cap_link)
         finally:

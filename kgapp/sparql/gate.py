@@ -61,6 +61,14 @@ class FairGate:
             self._waiting.remove(waiter)
             return False
 
+    def try_acquire(self, who: str = "-") -> bool:
+        """Take a slot for ``who`` only if one is free and nobody waits for it; never waits."""
+        with self._lock:
+            if self._waiting or self._count >= self.capacity:
+                return False
+            self._take(who)
+            return True
+
     def release(self, who: str = "-", used: float = 0.0) -> None:
         """Give back a slot of ``who``'s, held for ``used`` seconds."""
         with self._lock:

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request
 from kgapp.errors import KgappError
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.executor import QueryTimeout
+from kgapp.sparql.lane import Lane
 from kgapp.sparql.request import DecodedParams, check_urlencoded, parse_request
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving
@@ -67,6 +68,7 @@ class LeanSparql:
         self.fairness: Fairness = app.extensions["kgapp.fairness"]
         self.refusals = RefusalLog(log)
         self._endpoints: dict[tuple, str] = {}
+        self.lane = Lane()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -82,6 +84,13 @@ class LeanSparql:
                 return self._refuse(method, who, refused, start_response)
         if method == "POST":
             return self.next(environ, start_response)
+        with self.lane.held():  # kgapp.sparql.lane: one thread at a time, left while waiting
+            answered = self._get(environ, start_response)
+        return self.next(environ, start_response) if answered is None else answered
+
+    def _get(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
+        """The answer to a GET with a query, or None to leave the request to Flask."""
+        method = "GET"
         cache, key, hit = self._cached(environ)
         args = None
         if hit is None:
@@ -90,7 +99,7 @@ class LeanSparql:
             except KgappError:
                 args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
             if args is None or "query" not in args:
-                return self.next(environ, start_response)
+                return None
         started = time.perf_counter()
         entry = dict(hit.entry) if hit is not None else {"form": "-", "id": "-"}
         try:
@@ -156,7 +165,8 @@ class LeanSparql:
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:
-            result = served.executor.run(query, environ.get("HTTP_ACCEPT"), base + "#" + ROW_CAP_ANCHOR, who)
+            result = served.executor.run(query, environ.get("HTTP_ACCEPT"), base + "#" + ROW_CAP_ANCHOR, who,
+                                         self.lane)
         finally:
             self.serving.release(served)
         entry.update(rows=result.rows, truncated=result.truncated)

@@ -1,0 +1,104 @@
+"""The lean path's lane (kgapp.sparql.lane): one request thread at a time, and a request that waits (for a
+slot, a worker, a remote store) leaves it, so it never holds up the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgapp.config import Config
+from kgapp.sparql.executor import QueryExecutor
+from kgapp.sparql.lane import Lane, released
+from kgapp.sparql.request import QueryRequest
+
+P = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+LOOKUP = P + 'SELECT ?c ?label WHERE { ?c skos:notation "%s" ; skos:prefLabel ?label }'
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def get(app, query: str, addr: str):
+    return app.test_client().get("/sparql", query_string={"query": query}, environ_base={"REMOTE_ADDR": addr})
+
+
+def in_background(target) -> tuple[threading.Thread, list]:
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(target()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def until(condition, what: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_the_lane_can_be_left_and_taken_again():
+    lane, taken = Lane(), []
+    with lane.held():
+        with released(lane):
+            assert not lane.locked()
+            thread = threading.Thread(target=lambda: taken.append(lane._lock.acquire(timeout=1)) or lane._lock.release())
+            thread.start()
+            thread.join(5)
+        assert lane.locked()  # held again after the body
+    assert taken == [True] and not lane.locked()
+    with released(None):  # no lane: nothing to leave
+        pass
+
+
+def test_a_lookup_waiting_for_a_slot_does_not_hold_up_a_kept_answer(make_app):
+    app = make_app(max_concurrent_queries=1, query_workers=1, query_timeout=4, max_queries_per_client=0,
+                   result_cache=True)
+    serving = app.extensions["kgapp.serving"]
+    assert get(app, LOOKUP % "64868", "10.0.0.3").status_code == 200  # kept for the build
+    runaway = in_background(lambda: get(app, RUNAWAY, "10.0.0.1"))  # holds the only slot, in a worker
+    until(lambda: len(serving.current.executor._busy) == 1, "the runaway never started")
+    waiting = in_background(lambda: get(app, LOOKUP % "64612", "10.0.0.2"))  # waits for the slot
+    until(lambda: len(serving.current.executor.slots._waiting) == 1, "the lookup never waited")
+    started = time.monotonic()
+    again = get(app, LOOKUP % "64868", "10.0.0.3")
+    assert again.status_code == 200 and b"64868" in again.data
+    assert time.monotonic() - started < 2 and runaway[0].is_alive()  # answered while the others still wait
+    for thread, _ in (runaway, waiting):
+        thread.join(15)
+    assert runaway[1][0].status_code == 503 and waiting[1][0].status_code == 200
+
+
+class _SlowRemote:
+    """A store that is not local (as a remote one): its answer comes when ``go`` is set."""
+
+    folder: Path | None = None
+    plans_in_caller = False
+
+    def __init__(self) -> None:
+        self.go, self.asked = threading.Event(), threading.Event()
+        self.inner = ox.Store()
+
+    def query(self, sparql: str, **_kwargs):
+        self.asked.set()
+        assert self.go.wait(10)
+        return self.inner.query("SELECT ?x WHERE { VALUES ?x { 1 } }")
+
+
+def test_a_remote_stores_reply_is_awaited_outside_the_lane():
+    store, lane = _SlowRemote(), Lane()
+    executor = QueryExecutor(store, Config(result_cache=False))  # type: ignore[arg-type]
+    request = QueryRequest("SELECT ?x WHERE { ?x ?p ?o } LIMIT 1")
+
+    def ask():
+        with lane.held():
+            return executor.run(request, "text/csv", None, "10.0.0.1", lane)
+
+    thread, out = in_background(ask)
+    assert store.asked.wait(10)
+    assert lane._lock.acquire(timeout=2)  # free while the store answers
+    lane._lock.release()
+    store.go.set()
+    thread.join(10)
+    assert out and out[0].body.splitlines() == [b"x", b"1"]
+    executor.close()
