@@ -1,43 +1,73 @@
-"""One request thread at a time runs a lean request's Python: a lock that spares the interpreter lock's hand-offs.
+"""One request thread at a time runs a lean request's Python, in arrival order: the lookups' tail, halved.
 
-A lookup's answer costs a few hundred microseconds of CPU, and most of it holds the interpreter lock
-(GIL). Each time Oxigraph or a lock wait lets the GIL go for a moment, another of the server's request
-threads takes it, and the first must wait for it back: with eight threads all answering lookups, these
-hand-offs cost more than they overlap (in process at 70k triples, eight threads answered ~2,500 lookups a
-second, one thread ~4,400; eight threads taking turns on one lock ~3,400). So the endpoint's lean GET
-path (kgapp.web.lean) runs each request inside ``held()``, and the executor leaves the lane with
-``released(lane)`` around everything that waits: a free query slot, a query worker's answer, a remote
-store's reply. A request that waits never holds up the others.
+A lookup costs a few hundred microseconds of CPU, most of it holding the interpreter lock (GIL). With
+eight request threads, each time Oxigraph or a lock wait lets the GIL go for a moment, another thread
+takes it, and which request gets on is up to the threads' wake-ups: some wait many turns. The lean GET
+path (kgapp.web.lean) runs each request inside ``held()``, one at a time in arrival order; the executor
+leaves the lane with ``released(lane)`` around everything that waits (a free query slot, a query
+worker's answer, a remote store's reply), so a waiting request holds up no one. Over HTTP at 70k
+triples, side by side: lookups' p99 6-7 ms against 10-12 without the lane, at the same rate. A plain
+lock instead (a newcomer may take it before the thread woken for it) answered 5-10 % more lookups a
+second but raised the p99 to 12-15 ms (benchmarks/README.md, "The lane").
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 
 class Lane:
-    """A lock for the lean path's Python work: ``with lane.held(): …``, left with ``released(lane)``."""
+    """A lock for the lean path's Python work, granted in arrival order: ``with lane.held(): …``, left with
+    ``released(lane)``.
+
+    In arrival order because a plain lock lets a thread that has just arrived take it before one woken to
+    take it, which starves some requests: over HTTP at 70k triples a plain lock answered ~5-10 % more
+    lookups a second than no lane, but its p99 rose from ~10-12 ms to 12-15; in arrival order the p99 fell
+    to 6-7 ms at the same rate (benchmarks/README.md, "The lane")."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
+        self._busy = False
+        self._waiting: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if not self._busy:
+                self._busy = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the holder handing the lane over; it stayed busy
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._busy = False
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._lock:
-            yield
-
-    @contextmanager
-    def _released(self) -> Iterator[None]:
-        self._lock.release()
+        self.acquire()
         try:
             yield
         finally:
-            self._lock.acquire()
+            self.release()
+
+    @contextmanager
+    def _released(self) -> Iterator[None]:
+        self.release()
+        try:
+            yield
+        finally:
+            self.acquire()
 
     def locked(self) -> bool:
-        return self._lock.locked()
+        return self._busy
 
 
 def released(lane: Lane | None) -> AbstractContextManager[None]:

@@ -37,16 +37,25 @@ def until(condition, what: str, seconds: float = 10) -> None:
         time.sleep(0.01)
 
 
-def test_the_lane_can_be_left_and_taken_again():
-    lane, taken = Lane(), []
+def test_the_lane_is_granted_in_arrival_order_and_can_be_left():
+    lane, order = Lane(), []
+
+    def take(name: str) -> None:
+        with lane.held():
+            order.append(name)
+
     with lane.held():
-        with released(lane):
-            assert not lane.locked()
-            thread = threading.Thread(target=lambda: taken.append(lane._lock.acquire(timeout=1)) or lane._lock.release())
-            thread.start()
-            thread.join(5)
+        threads = []
+        for name in "abc":
+            threads.append(threading.Thread(target=take, args=(name,)))
+            threads[-1].start()
+            until(lambda: len(lane._waiting) == len(threads), "a thread never queued")
+        with released(lane):  # left: the first in line has it, then it goes on to the next
+            until(lambda: order == ["a", "b", "c"], "the queued threads never got the lane in turn")
         assert lane.locked()  # held again after the body
-    assert taken == [True] and not lane.locked()
+    for thread in threads:
+        thread.join(5)
+    assert not lane.locked()
     with released(None):  # no lane: nothing to leave
         pass
 
@@ -55,6 +64,7 @@ def test_a_lookup_waiting_for_a_slot_does_not_hold_up_a_kept_answer(make_app):
     app = make_app(max_concurrent_queries=1, query_workers=1, query_timeout=4, max_queries_per_client=0,
                    result_cache=True)
     serving = app.extensions["kgapp.serving"]
+    serving.current.executor.queue_wait = 10  # the waiting lookup outlasts the runaway's 4 s
     assert get(app, LOOKUP % "64868", "10.0.0.3").status_code == 200  # kept for the build
     runaway = in_background(lambda: get(app, RUNAWAY, "10.0.0.1"))  # holds the only slot, in a worker
     until(lambda: len(serving.current.executor._busy) == 1, "the runaway never started")
@@ -96,8 +106,13 @@ def test_a_remote_stores_reply_is_awaited_outside_the_lane():
 
     thread, out = in_background(ask)
     assert store.asked.wait(10)
-    assert lane._lock.acquire(timeout=2)  # free while the store answers
-    lane._lock.release()
+    def pass_through() -> bool:
+        with lane.held():
+            return True
+
+    taken = in_background(pass_through)
+    taken[0].join(2)
+    assert taken[1] == [True]  # the lane was free while the store answered
     store.go.set()
     thread.join(10)
     assert out and out[0].body.splitlines() == [b"x", b"1"]
