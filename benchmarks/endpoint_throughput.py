@@ -2,7 +2,8 @@
 WSGI "hello" route (the HTTP floor), on the same user-like query mix, side by side in one run.
 
 Usage: python benchmarks/endpoint_throughput.py [--codes 800,8000] [--clients 8] [--seconds 10]
-       [--query-seconds 4] [--baseline DIR] [--runs mix,lookups,queries,pages] [--store PATH --no-peers]
+       [--query-seconds 4] [--baseline DIR] [--runs mix,lookups,queries,pages] [--rounds N]
+       [--store PATH --no-peers]
 
 For each size it synthesises data (800 codes ≈ 70k triples, 8,000 ≈ 700k), builds kgapp's store,
 exports the same triples for the peers, starts every server on 127.0.0.1, checks they give the
@@ -21,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -255,7 +257,9 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
         for label, kind, seconds in runs:
             queries = mix(kind)
             expected = None
-            for s in servers:
+            # --rounds: every server once per round, in turn, so that a change of the machine's speed over
+            # minutes falls on all of them alike; each figure is then the median of its rounds.
+            for s in [s for _ in range(args.rounds) for s in servers]:
                 if s.name.startswith("hello"):
                     if label not in ("mix", "lookups", "code page"):
                         continue
@@ -284,7 +288,22 @@ def bench_size(codes: int, args, wrk: str, work: Path) -> list[dict]:
     finally:
         for s in servers:
             s.stop()
-    return results
+    return medians(results)
+
+
+def medians(results: list[dict]) -> list[dict]:
+    """One row per size, mix and server: the median of its rounds' figures, and the range of its req/s."""
+    rows: dict[tuple, list[dict]] = {}
+    for r in results:
+        rows.setdefault((r["codes"], r["mix"], r["server"]), []).append(r)
+    out = []
+    for runs in rows.values():
+        row = dict(runs[0])
+        for key in ("rps", "p50", "p99", "errors"):
+            row[key] = statistics.median(r[key] for r in runs)
+        row["range"] = (min(r["rps"] for r in runs), max(r["rps"] for r in runs), len(runs))
+        out.append(row)
+    return out
 
 
 def wait_prerendered(store: Path, within: float = 900.0) -> None:
@@ -319,6 +338,8 @@ def main() -> None:
     parser.add_argument("--baseline", help="a checkout of kgapp to serve beside this one (PYTHONPATH)")
     parser.add_argument("--runs", default="mix,lookups,queries", help="of mix,lookups,queries,pages")
     parser.add_argument("--store", help="serve this built store (of --codes codes) instead of building one")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every server this many times, in turn, and report the medians")
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="kgapp and the floor only")
     args = parser.parse_args()
     wrk = ensure_wrk()
@@ -326,14 +347,17 @@ def main() -> None:
     for codes in (int(c) for c in args.codes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             results += bench_size(codes, args, wrk, Path(tmp))
-    print(f"\n## Endpoint throughput ({args.clients} clients, {args.seconds} s each, {time.strftime('%Y-%m-%d')})\n")
+    rounds = f", medians of {args.rounds} rounds in turn (req/s: median (least–most))" if args.rounds > 1 else ""
+    print(f"\n## Endpoint throughput ({args.clients} clients, {args.seconds} s each{rounds}, {time.strftime('%Y-%m-%d')})\n")
     print("| triples | mix | server | req/s | p50 ms | p99 ms | non-2xx | vs kgapp cache off (req/s) "
           "| ready after s | session RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         kg = next(x for x in results if x["codes"] == r["codes"] and x["mix"] == r["mix"]
                   and x["server"] == "kgapp (cache off)")
-        print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+        low, high, n = r["range"]
+        spread = f" ({low:,.0f}–{high:,.0f})" if n > 1 else ""
+        print(f"| {r['triples']:,} | {r['mix']} | {r['server']} | {r['rps']:,.0f}{spread} | {r['p50']:.1f} | {r['p99']:.1f} "
               f"| {r['errors']} | {r['rps'] / kg['rps'] if kg['rps'] else float('inf'):.2f} | "
               + (f"{r['startup']:.1f} |" if r["startup"] is not None else "– |")
               + (f" {r['rss']:,.0f} |" if r["rss"] is not None else " – |"))
