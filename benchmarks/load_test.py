@@ -1,7 +1,7 @@
 """Load test of /sparql on 127.0.0.1: many clients run the competency questions with malicious queries mixed in.
 
     python benchmarks/load_test.py [--clients 50] [--seconds 60] [--report benchmarks/load_test_report.md] [--store PATH]
-    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite] [--greedy-elsewhere]]
+    python benchmarks/load_test.py --fairness [--clients 20] [--seconds 20] [--greedy 16] [--greedy-process [--polite] [--greedy-elsewhere]] [--rounds N]
     python benchmarks/load_test.py --overhead [--requests 2000] [--threads 8]
 
 The first form serves a freshly built store with waitress in this process (8 threads, the app's default
@@ -335,9 +335,9 @@ def fairness_test(args) -> str:
     cqs = [(q.text, canonical(store.query(q.text).serialize(format=ox.QueryResultsFormat.JSON)))
            for q in load_queries()]
     rows = []
-    for name, greedy, limits, swap in PHASES:
-        if args.phases and not any(name == p.strip() for p in args.phases.split(";")):
-            continue
+    chosen = [p for p in PHASES if not args.phases or any(p[0] == name.strip() for name in args.phases.split(";"))]
+    # --rounds: the chosen phases again and again, in turn, so that the machine's drift falls on all alike
+    for name, greedy, limits, swap in [phase for _ in range(args.rounds) for phase in chosen]:
         settings = {"store": store_path, "query_timeout": 2.0, "max_rows": 10_000, "trusted_proxies": "127.0.0.1",
                     **(limits or NO_LIMITS)}
         if "max_query_time_per_client" in limits:  # the phases with LIMITS: the time share as asked
@@ -417,10 +417,23 @@ def fairness_test(args) -> str:
         server.close()
         if app is not None:
             close_app(app)
-        rows.append((name, times, statuses, problems, swapped))
+        rows.append((name, times, statuses, problems, swapped, [pct(times, .99)]))
         print(fairness_report(args, rows[-1:]).splitlines()[-2 if not (problems or swapped) else -3],
               file=sys.stderr, flush=True)  # each phase as it ends
-    return fairness_report(args, rows)
+    return fairness_report(args, pooled(rows))
+
+
+def pooled(rows: list[tuple]) -> list[tuple]:
+    """One row per phase name: its rounds' latencies and statuses together, and each round's p99."""
+    by_name: dict[str, tuple] = {}
+    for name, times, statuses, problems, swapped, p99s in rows:
+        if name in by_name:
+            _, t, st, pr, sw, ps = by_name[name]
+            by_name[name] = (name, t + times, st + statuses, pr + problems, "; ".join(x for x in (sw, swapped) if x),
+                             ps + p99s)
+        else:
+            by_name[name] = (name, list(times), Counter(statuses), list(problems), swapped, list(p99s))
+    return list(by_name.values())
 
 
 # Not a star (an aggregate): it runs in a worker, where LOOKUP would be answered in the request thread.
@@ -487,15 +500,16 @@ def warm_answers(port: int, queries: list[str]) -> None:
 
 def fairness_report(args, rows) -> str:
     lines = [f"Command: `python benchmarks/load_test.py --fairness --clients {args.clients} --seconds {args.seconds:g} "
-             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''} --server {args.server}` ({os.cpu_count()} cores, shared with other work; {args.server} 8 threads, 8 query "
+             f"--greedy {args.greedy} --think {args.think:g}{' --greedy-process' if args.greedy_process else ''}{' --polite' if args.polite else ''}{' --greedy-elsewhere' if args.greedy_elsewhere else ''}{f' --rounds {args.rounds}' if args.rounds > 1 else ''} --server {args.server}` ({os.cpu_count()} cores, shared with other work; {args.server} 8 threads, 8 query "
              f"slots; limits when on: {LIMITS | {'max_query_time_per_client': args.max_query_time}}; one pool: {ONE_POOL}).", "",
-             "| phase | others' requests | others p50 ms | p95 ms | p99 ms | others' statuses | greedy statuses |",
-             "|---|---:|---:|---:|---:|---|---|"]
+             "| phase | others' requests | others p50 ms | p95 ms | p99 ms | p99 ms each round | others' statuses "
+             "| greedy statuses |",
+             "|---|---:|---:|---:|---:|---|---|---|"]
     notes = []
-    for name, times, statuses, problems, swapped in rows:
+    for name, times, statuses, problems, swapped, p99s in rows:
         fmt = lambda who: ", ".join(f"{s}×{n}" for (w, s), n in sorted(statuses.items()) if w == who) or "-"  # noqa: E731
         lines.append(f"| {name} | {len(times)} | {pct(times, .5):.1f} | {pct(times, .95):.1f} | {pct(times, .99):.1f} | "
-                     f"{fmt('others')} | {fmt('greedy')} |")
+                     f"{', '.join(f'{p:.1f}' for p in p99s)} | {fmt('others')} | {fmt('greedy')} |")
         if swapped:
             notes.append(f"- {name}: {swapped}")
         if problems:
@@ -558,6 +572,8 @@ def main() -> None:
     parser.add_argument("--phases", help="only these --fairness phases, separated by ';'")
     parser.add_argument("--max-query-time", type=float, default=5.0,
                         help="max_query_time_per_client when limits are on (--fairness; 0: no time limit)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the chosen phases this many times in turn (--fairness); each phase's figures pool its rounds")
     parser.add_argument("--polite", action="store_true", help="the greedy client (--greedy-process) honours Retry-After")
     parser.add_argument("--greedy-process", action="store_true",
                         help="run the greedy client in a process of its own, not as threads beside the server")
