@@ -14,7 +14,8 @@ or back-to-back heavy queries cannot slow everyone else's; a query beyond its wo
 503 too. Queries that cannot run long (kgapp.sparql.bounded)
 are answered in the request thread, inside a slot (``fast_path``), and answers are kept per build
 (kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
-thread; its own HTTP timeout bounds the work.
+thread; its own HTTP timeout bounds the work. A caller on the lean path's lane (kgapp.sparql.lane)
+leaves it for every wait: a slot, a worker's answer, a remote store's reply.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ anything is parsed and with one log line a second per refused client: kgapp.web.
 with the same steps as kgapp.web.sparql: fairness first, then the URL's UTF-8 check, the protocol parse,
 the executor (slots, time limit, row cap, cache), the same headers (security, CORS, Vary, row count, cut
 flag), one line on ``kgapp.query`` and the same metrics. Everything else goes to Flask.
-Setting ``fast_path`` off leaves every request to Flask.
+Setting ``fast_path`` off leaves every request to Flask. The GETs it answers take turns on one lane
+(kgapp.sparql.lane: one request thread at a time, in arrival order), which the executor leaves while a
+request waits for a slot, a worker or a remote store.
 
 With ``result_cache`` on, a 200 response to a GET is kept per build as it was sent, keyed on the raw
 query string, Accept and what the endpoint's URL is made of; the same request again gets those bytes
