@@ -16,7 +16,7 @@ Decisions the specifications leave open:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyoxigraph as ox
 
@@ -125,14 +125,16 @@ def result_kind(result: QueryResult) -> str:
 
 
 def answer(store: Store, request: QueryRequest, accept: str | None, max_rows: int,
-           cap_link: str | None = None, planned: bool = False) -> tuple[Format, Written]:
+           cap_link: str | None = None, planned: bool = False,
+           on_long: Callable[[], None] | None = None) -> tuple[Format, Written]:
     """Run ``request`` and write its result in the negotiated format, at most ``max_rows`` rows (a cut
-    answer links to ``cap_link``, the page explaining the cap; ``planned`` as in ``run_query``)."""
+    answer links to ``cap_link``, the page explaining the cap; ``planned`` as in ``run_query``; ``on_long``
+    as in ``write_result``)."""
     result = run_query(store, request.text, request.default_graphs, request.named_graphs, request.base_iri,
                        planned, max_rows)
     fmt = choose_format(offered(result), accept, request.formats, result_kind(result))
     try:
-        return fmt, write_result(result, fmt, max_rows, cap_link)  # lazy results: evaluation errors surface here
+        return fmt, write_result(result, fmt, max_rows, cap_link, on_long)  # lazy: evaluation errors surface here
     except KgappError:
         raise
     except RuntimeError as e:

@@ -26,6 +26,7 @@ import signal
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kgapp.config import Config
@@ -34,7 +35,7 @@ from kgapp.sparql.answer import answer
 from kgapp.sparql.bounded import is_bounded
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
-from kgapp.sparql.lane import Lane, released
+from kgapp.sparql.lane import Lane, left_when_long, released
 from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
@@ -115,8 +116,9 @@ class QueryExecutor:
             elif not self.pooled:  # a remote store: its reply may take seconds
                 with released(lane):
                     result = self._in_thread(request, accept, cap_link)
-            else:
-                result = self._in_thread(request, accept, cap_link)
+            else:  # a bounded query; one that turns out wide leaves the lane (kgapp.sparql.results.LONG_ROWS)
+                with left_when_long(lane) as on_long:
+                    result = self._in_thread(request, accept, cap_link, on_long)
         finally:
             with self._lock:
                 self._in_slots -= 1
@@ -140,8 +142,9 @@ class QueryExecutor:
         except ProtocolError:
             pass  # closed while starting: the next query starts its own
 
-    def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None) -> Answer:
-        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link, self.fast_path)
+    def _in_thread(self, request: QueryRequest, accept: str | None, cap_link: str | None,
+                   on_long: Callable[[], None] | None = None) -> Answer:
+        fmt, written = answer(self.store, request, accept, self.max_rows, cap_link, self.fast_path, on_long)
         return Answer(fmt.content_type, written.body, written.rows, written.truncated)
 
     def _pooled(self, request: QueryRequest, accept: str | None, cap_link: str | None, client: str, low: bool,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 
@@ -68,6 +68,26 @@ class Lane:
 
     def locked(self) -> bool:
         return self._busy
+
+
+@contextmanager
+def left_when_long(lane: Lane | None) -> Iterator[Callable[[], None]]:
+    """A callback for work done inside ``lane`` that may turn out long (a wide answer): its first call leaves
+    the lane, which is taken again when the body ends, so a long answer holds up no one."""
+    left = False
+
+    def leave() -> None:
+        nonlocal left
+        if lane is not None and not left:
+            left = True
+            lane.release()
+
+    try:
+        yield leave
+    finally:
+        if left:
+            assert lane is not None
+            lane.acquire()
 
 
 def released(lane: Lane | None) -> AbstractContextManager[None]:

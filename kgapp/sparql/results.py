@@ -15,7 +15,7 @@ formats with comments (Turtle, N-Triples, TriG, N-Quads) open with one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
 from json import dumps
@@ -28,6 +28,7 @@ from kgapp.formats import Format, serialize_rdf
 from kgapp.store.base import QueryResult
 
 TSV = ox.QueryResultsFormat.TSV
+LONG_ROWS = 100  # rows after which a result counts as long (lookups write a few; a wide star thousands)
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,15 @@ class _RowCapReached(Exception):
 
 
 class _LineCap:
-    """A binary write target keeping whole lines up to ``lines``; one more line stops the serialiser."""
+    """A binary write target keeping whole lines up to ``lines``; one more line stops the serialiser.
+    ``on_long`` is called once, when LONG_ROWS rows (lines after the header) are in."""
 
-    def __init__(self, lines: int):
+    def __init__(self, lines: int, on_long: Callable[[], None] | None = None):
         self.limit = lines
         self.lines = 0
         self.parts: list[bytes] = []
         self.truncated = False
+        self.on_long = on_long
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         data = bytes(data)
@@ -63,6 +66,9 @@ class _LineCap:
             raise _RowCapReached()
         self.parts.append(data)
         self.lines += newlines
+        if self.on_long is not None and self.lines > LONG_ROWS:  # the header line, then the rows
+            told, self.on_long = self.on_long, None
+            told()
         return len(data)
 
     def flush(self) -> None:
@@ -72,9 +78,10 @@ class _LineCap:
         return b"".join(self.parts)
 
 
-def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Written:
-    """A SELECT result in ``fmt``, at most ``max_rows`` solutions."""
-    sink = _LineCap(max_rows + 1)  # the header line, then one line per solution
+def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int,
+                    on_long: Callable[[], None] | None = None) -> Written:
+    """A SELECT result in ``fmt``, at most ``max_rows`` solutions (``on_long``: as in ``write_result``)."""
+    sink = _LineCap(max_rows + 1, on_long)  # the header line, then one line per solution
     try:
         result.serialize(cast(IO[bytes], sink), TSV)  # pyoxigraph only calls write() and flush()
     except (OSError, _RowCapReached):
@@ -89,12 +96,23 @@ def write_solutions(result: ox.QuerySolutions, fmt: Format, max_rows: int) -> Wr
     return Written(cast(bytes, kept.serialize(format=fmt.ox_results)), rows, sink.truncated)
 
 
+def _telling(triples: Iterable[ox.Triple], on_long: Callable[[], None]) -> Iterator[ox.Triple]:
+    for i, triple in enumerate(triples, 1):
+        if i == LONG_ROWS:
+            on_long()
+        yield triple
+
+
 def write_boolean(result: ox.QueryBoolean, fmt: Format) -> Written:
     return Written(cast(bytes, result.serialize(format=fmt.ox_results)), 1, False)
 
 
-def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int) -> Written:
-    """Triples (any iterable of ``ox.Triple``) in an RDF format, at most ``max_rows`` of them."""
+def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int,
+                  on_long: Callable[[], None] | None = None) -> Written:
+    """Triples (any iterable of ``ox.Triple``) in an RDF format, at most ``max_rows`` of them (``on_long``: as
+    in ``write_result``)."""
+    if on_long is not None:
+        triples = _telling(triples, on_long)
     kept = list(islice(triples, max_rows + 1))
     truncated = len(kept) > max_rows
     triples = kept[:max_rows]
@@ -115,13 +133,15 @@ def mark_truncated(body: bytes, fmt: Format, link: str, max_rows: int) -> bytes:
     return body
 
 
-def write_result(result: QueryResult, fmt: Format, max_rows: int, cap_link: str | None = None) -> Written:
+def write_result(result: QueryResult, fmt: Format, max_rows: int, cap_link: str | None = None,
+                 on_long: Callable[[], None] | None = None) -> Written:
     """Any query result (solutions, boolean, triples) in ``fmt``, cut at ``max_rows``; a cut answer links to
-    ``cap_link`` in its body where the format allows."""
+    ``cap_link`` in its body where the format allows. ``on_long`` is called once if the result runs to
+    LONG_ROWS rows (the lean path leaves its lane then: kgapp.sparql.lane)."""
     if isinstance(result, ox.QueryBoolean):
         return write_boolean(result, fmt)
-    written = (write_solutions(result, fmt, max_rows) if isinstance(result, ox.QuerySolutions)
-               else write_triples(result, fmt, max_rows))
+    written = (write_solutions(result, fmt, max_rows, on_long) if isinstance(result, ox.QuerySolutions)
+               else write_triples(result, fmt, max_rows, on_long))
     if written.truncated and cap_link:
         return replace(written, body=mark_truncated(written.body, fmt, cap_link, max_rows))
     return written

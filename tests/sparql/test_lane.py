@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 from kgapp.config import Config
+from kgapp.formats import by_name
+from kgapp.sparql.bounded import is_bounded
 from kgapp.sparql.executor import QueryExecutor
 from kgapp.sparql.lane import Lane, released
 from kgapp.sparql.request import QueryRequest
+from kgapp.sparql.results import LONG_ROWS, write_result
 
 P = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
 LOOKUP = P + 'SELECT ?c ?label WHERE { ?c skos:notation "%s" ; skos:prefLabel ?label }'
@@ -117,3 +121,49 @@ def test_a_remote_stores_reply_is_awaited_outside_the_lane():
     thread.join(10)
     assert out and out[0].body.splitlines() == [b"x", b"1"]
     executor.close()
+
+
+# -- a bounded query that turns out wide leaves the lane -------------------------------------------
+
+class _CountingLane(Lane):
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = 0
+
+    def release(self) -> None:
+        self.left += 1
+        super().release()
+
+
+def _wide_store(n: int) -> ox.Store:
+    store = ox.Store()
+    p, o = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/o")
+    store.extend(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p, o) for i in range(n))
+    return store
+
+
+@pytest.mark.parametrize("n, told", [(LONG_ROWS - 1, 0), (LONG_ROWS, 1), (1000, 1)])
+@pytest.mark.parametrize("query, fmt", [
+    ("SELECT ?s WHERE { ?s <http://example.org/p> <http://example.org/o> }", "json"),
+    ("CONSTRUCT WHERE { ?s <http://example.org/p> <http://example.org/o> }", "ntriples")])
+def test_a_result_of_many_rows_says_so_once_and_is_written_the_same(n, told, query, fmt):
+    store, calls = _wide_store(n), []
+    plain = write_result(store.query(query), by_name(fmt), 10_000)
+    written = write_result(store.query(query), by_name(fmt), 10_000, on_long=lambda: calls.append(1))
+    assert len(calls) == told and written == plain and written.rows == n
+
+
+def test_a_wide_bounded_query_leaves_the_lane_and_a_lookup_does_not(store):
+    executor = QueryExecutor(store, Config(result_cache=False))
+    try:
+        for query, left in ((P + "SELECT ?s WHERE { ?s a skos:Concept }", 1), (LOOKUP % "64868", 0)):
+            assert is_bounded(query)
+            lane = _CountingLane()
+            with lane.held():
+                answer = executor.run(QueryRequest(query), "text/csv", None, "10.0.0.1", lane)
+                assert lane.left == left and lane.locked()  # left while the rows were written, held again after
+            rows = len(answer.body.splitlines()) - 1
+            assert (rows >= LONG_ROWS) == bool(left)
+            assert answer.body == executor.run(QueryRequest(query), "text/csv").body  # the same without a lane
+    finally:
+        executor.close()
