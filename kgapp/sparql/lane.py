@@ -21,13 +21,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 
 class Lane:
-    """A lock for the lean path's Python work, granted in arrival order: ``with lane.held(): …``, left with
-    ``released(lane)``.
-
-    In arrival order because a plain lock lets a thread that has just arrived take it before one woken to
-    take it, which starves some requests: over HTTP at 70k triples a plain lock answered ~5-10 % more
-    lookups a second than no lane, but its p99 rose from ~10-12 ms to 12-15; in arrival order the p99 fell
-    to 6-7 ms at the same rate (benchmarks/README.md, "The lane")."""
+    """A lock for the lean path's Python work, granted in arrival order (why: the module's docstring):
+    ``with lane.held(): …``, left with ``released(lane)``."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
