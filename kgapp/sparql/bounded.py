@@ -11,6 +11,11 @@ size of the graph are answered in the request thread. A query is bounded when it
 - every triple pattern of the group has the same subject (a star), and either that subject is an IRI, or
   every predicate is an IRI and at least one object is an IRI or a literal (the anchor).
 
+A bounded star is also *narrow* (``is_narrow``) when its subject is an IRI or one of its anchors is a string
+literal (a code's notation, a label): such a star usually finds a handful of rows, while one anchored only
+on an IRI object (every code of a type) may find thousands. The lean path keeps its lane
+(kgapp.sparql.lane) for narrow stars only.
+
 A star joins its patterns on one term, so every join is at most as large as the graph and every row
 comes out as soon as it is found: the work is linear in the size of the graph plus the rows written, and
 the row cap stops the rows. Anything the test is unsure of goes to a worker, where the time limit holds.
@@ -53,17 +58,18 @@ def _constant(tok: Token | None) -> bool:
     return tok is not None and tok.kind in _TERM and not tok.value.startswith("_:")
 
 
-def _object(cur: _Cursor) -> tuple[str, bool]:
-    """One object term: (its text, whether it is a constant); raises ValueError on anything else."""
+def _object(cur: _Cursor) -> str | None:
+    """One object term: None for a variable, else what anchors it ("iri", "boolean" or "string");
+    raises ValueError on anything else."""
     tok = cur.peek()
     if tok is None:
         raise ValueError
     if tok.kind == "var" or _constant(tok):
         cur.take()
-        return tok.value, tok.kind != "var"
+        return None if tok.kind == "var" else "iri"
     if tok.kind == "name" and tok.value in ("true", "false"):
         cur.take()
-        return tok.value, True
+        return "boolean"
     if tok.kind != "string":
         raise ValueError
     cur.take()
@@ -77,14 +83,14 @@ def _object(cur: _Cursor) -> tuple[str, bool]:
         if not cur.punct("^") or not _constant(cur.peek()):
             raise ValueError
         cur.take()
-    return tok.value, True
+    return "string"
 
 
-def _triples(cur: _Cursor) -> list[tuple[Token, Token, bool]]:
-    """The triple patterns of ``{ … }`` (the cursor on ``{``): (subject, predicate, object is constant)."""
+def _triples(cur: _Cursor) -> list[tuple[Token, Token, str | None]]:
+    """The triple patterns of ``{ … }`` (the cursor on ``{``): (subject, predicate, object's anchor kind)."""
     if not cur.punct("{"):
         raise ValueError
-    found: list[tuple[Token, Token, bool]] = []
+    found: list[tuple[Token, Token, str | None]] = []
     while not cur.punct("}"):
         subject = cur.peek()
         if subject is None or not (subject.kind == "var" or _constant(subject)):
@@ -96,8 +102,7 @@ def _triples(cur: _Cursor) -> list[tuple[Token, Token, bool]]:
                 raise ValueError
             cur.take()
             while True:
-                _, constant = _object(cur)
-                found.append((subject, verb, constant))
+                found.append((subject, verb, _object(cur)))
                 if not cur.punct(","):
                     break
             if not cur.punct(";") or cur.peek() is None or cur.peek().value in (".", "}"):  # type: ignore[union-attr]
@@ -106,30 +111,42 @@ def _triples(cur: _Cursor) -> list[tuple[Token, Token, bool]]:
     return found
 
 
-def _star(patterns: list[tuple[Token, Token, bool]]) -> bool:
+def _star(patterns: list[tuple[Token, Token, str | None]]) -> str | None:
+    """"narrow", "wide" or None (not a bounded star)."""
     if not patterns or len({s.value for s, _, _ in patterns}) != 1:
-        return False
-    subject = patterns[0][0]
-    if subject.kind != "var":
-        return True
-    return all(p.kind != "var" for _, p, _ in patterns) and any(constant for _, _, constant in patterns)
+        return None
+    if patterns[0][0].kind != "var":
+        return "narrow"
+    if any(p.kind == "var" for _, p, _ in patterns) or not any(anchor for _, _, anchor in patterns):
+        return None
+    return "narrow" if any(anchor == "string" for _, _, anchor in patterns) else "wide"
+
+
+def is_bounded(text: str) -> bool:
+    """Whether ``text`` is a query whose work is bounded by the graph's size (see the module's docstring)."""
+    return star_kind(text) is not None
+
+
+def is_narrow(text: str) -> bool:
+    """Whether ``text`` is a bounded star that usually finds few rows (see the module's docstring)."""
+    return star_kind(text) == "narrow"
 
 
 @by_shape()
-def is_bounded(text: str) -> bool:
-    """Whether ``text`` is a query whose work is bounded by the graph's size (see the module's docstring)."""
+def star_kind(text: str) -> str | None:
+    """"narrow" or "wide" for a bounded star (see the module's docstring), None for any other query."""
     cur = _Cursor(text)
     try:
         while cur.word() in ("BASE", "PREFIX"):
             cur.i += 2 if cur.take().value.upper() == "BASE" else 3
         form = cur.word()
         if form not in ("SELECT", "ASK", "CONSTRUCT"):
-            return False
+            return None
         cur.take()
         if form == "SELECT":
             if not cur.punct("*"):
                 if cur.peek() is None or cur.peek().kind != "var":  # type: ignore[union-attr]
-                    return False
+                    return None
                 while cur.peek() is not None and cur.peek().kind == "var":  # type: ignore[union-attr]
                     cur.take()
         elif form == "CONSTRUCT" and cur.word() != "WHERE":
@@ -137,9 +154,10 @@ def is_bounded(text: str) -> bool:
         if cur.word() == "WHERE":
             cur.take()
         elif form == "CONSTRUCT" and cur.toks[cur.i - 1].value != "}":
-            return False
-        if not _star(_triples(cur)):
-            return False
+            return None
+        kind = _star(_triples(cur))
+        if kind is None:
+            return None
         if cur.word() == "LIMIT":
             cur.take()
             digits = 0
@@ -147,7 +165,7 @@ def is_bounded(text: str) -> bool:
                 cur.take()
                 digits += 1
             if not digits:
-                return False
-        return cur.peek() is None
+                return None
+        return kind if cur.peek() is None else None
     except (ValueError, IndexError):
-        return False
+        return None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
 from kgapp.sparql.answer import answer
-from kgapp.sparql.bounded import is_bounded
+from kgapp.sparql.bounded import is_bounded, is_narrow
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
 from kgapp.sparql.lane import Lane, left_when_long, released
@@ -113,10 +113,10 @@ class QueryExecutor:
                 left = max(0.0, self.queue_wait - (time.monotonic() - waited))
                 with released(lane):
                     result = self._pooled(request, accept, cap_link, client, low, left)
-            elif not self.pooled:  # a remote store: its reply may take seconds
-                with released(lane):
+            elif not self.pooled or not is_narrow(request.text):  # a remote store's reply may take seconds;
+                with released(lane):  # a bounded star on an IRI anchor may find thousands of rows
                     result = self._in_thread(request, accept, cap_link)
-            else:  # a bounded query; one that turns out wide leaves the lane (kgapp.sparql.results.LONG_ROWS)
+            else:  # a narrow star; one that turns out wide leaves the lane (kgapp.sparql.results.LONG_ROWS)
                 with left_when_long(lane) as on_long:
                     result = self._in_thread(request, accept, cap_link, on_long)
         finally:

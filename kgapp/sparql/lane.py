@@ -5,8 +5,9 @@ eight request threads, each time Oxigraph or a lock wait lets the GIL go for a m
 takes it, and which request gets on is up to the threads' wake-ups: some wait many turns. The lean GET
 path (kgapp.web.lean) runs each request inside ``held()``, one at a time in arrival order; the executor
 leaves the lane with ``released(lane)`` around everything that waits (a free query slot, a query
-worker's answer, a remote store's reply), so a waiting request holds up no one, and an answer that turns
-out wide (``left_when_long``: past kgapp.sparql.results.LONG_ROWS rows) finishes outside it. Over HTTP at 70k
+worker's answer, a remote store's reply) and around a bounded star that may be wide (anchored only on an
+IRI object: kgapp.sparql.bounded.is_narrow), so a waiting or wide request holds up no one, and a narrow
+answer that turns out wide (``left_when_long``: past kgapp.sparql.results.LONG_ROWS rows) finishes outside it. Over HTTP at 70k
 triples, side by side: lookups' p99 6-7 ms against 10-12 without the lane, at the same rate. A plain
 lock instead (a newcomer may take it before the thread woken for it) answered 5-10 % more lookups a
 second but raised the p99 to 12-15 ms (benchmarks/README.md, "The lane").

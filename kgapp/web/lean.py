@@ -10,7 +10,7 @@ the executor (slots, time limit, row cap, cache), the same headers (security, CO
 flag), one line on ``kgapp.query`` and the same metrics. Everything else goes to Flask.
 Setting ``fast_path`` off leaves every request to Flask. The GETs it answers take turns on one lane
 (kgapp.sparql.lane: one request thread at a time, in arrival order), which the executor leaves while a
-request waits for a slot, a worker or a remote store.
+request waits for a slot, a worker or a remote store, and for a bounded star that may be wide.
 
 With ``result_cache`` on, a 200 response to a GET is kept per build as it was sent, keyed on the raw
 query string, Accept and what the endpoint's URL is made of; the same request again gets those bytes

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from kgapp.sparql.bounded import is_bounded
+from kgapp.sparql.bounded import is_bounded, is_narrow
 from kgapp.web.lean import LeanSparql
 
 P = ("PREFIX kg: <https://w3id.org/kgapp/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
@@ -51,7 +51,19 @@ def test_bounded_queries_are_recognised(query):
 
 @pytest.mark.parametrize("query", UNBOUNDED)
 def test_anything_else_goes_to_a_worker(query):
-    assert not is_bounded(query)
+    assert not is_bounded(query) and not is_narrow(query)
+
+
+# Narrow: a constant subject or a string anchor. The others are anchored on an IRI object or a boolean only.
+NARROW = [True, True, False, True, True, True, True]
+
+
+@pytest.mark.parametrize("query, narrow", [*zip(BOUNDED, NARROW, strict=True),
+                                           (P + "SELECT ?c WHERE { ?c kg:flagged true ; skos:notation ?n }", False),
+                                           (P + 'SELECT ?c WHERE { ?c a kg:ProcedureCode ; skos:notation "1"^^<x:t> }',
+                                            True)])
+def test_a_bounded_star_is_narrow_when_a_constant_subject_or_a_string_anchors_it(query, narrow):
+    assert is_bounded(query) and is_narrow(query) == narrow
 
 
 @pytest.fixture()

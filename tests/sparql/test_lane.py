@@ -12,7 +12,7 @@ import pytest
 
 from kgapp.config import Config
 from kgapp.formats import by_name
-from kgapp.sparql.bounded import is_bounded
+from kgapp.sparql.bounded import is_bounded, is_narrow
 from kgapp.sparql.executor import QueryExecutor
 from kgapp.sparql.lane import Lane, released
 from kgapp.sparql.request import QueryRequest
@@ -153,17 +153,27 @@ def test_a_result_of_many_rows_says_so_once_and_is_written_the_same(n, told, que
     assert len(calls) == told and written == plain and written.rows == n
 
 
-def test_a_wide_bounded_query_leaves_the_lane_and_a_lookup_does_not(store):
+HUB = "<https://w3id.org/kgapp/id/code/cpt/64612>"
+
+
+@pytest.mark.parametrize("query, narrow, left, wide", [
+    # an IRI-anchored star leaves the lane for its whole run, whether it finds many rows or one
+    (P + "SELECT ?s WHERE { ?s a skos:Concept }", False, 1, True),
+    ("SELECT ?c WHERE { ?c <https://w3id.org/kgapp/ontology#donorNerve> "
+     "<https://w3id.org/kgapp/id/nerve/hypoglossal> }", False, 1, False),
+    (LOOKUP % "64868", True, 0, False),  # a lookup keeps it
+    (f"SELECT * WHERE {{ {HUB} ?p ?o ; ?q ?r }}", True, 1, True),  # a narrow star that turns out wide leaves it
+])
+def test_a_star_that_may_be_wide_runs_outside_the_lane_and_a_lookup_inside(store, query, narrow, left, wide):
     executor = QueryExecutor(store, Config(result_cache=False))
     try:
-        for query, left in ((P + "SELECT ?s WHERE { ?s a skos:Concept }", 1), (LOOKUP % "64868", 0)):
-            assert is_bounded(query)
-            lane = _CountingLane()
-            with lane.held():
-                answer = executor.run(QueryRequest(query), "text/csv", None, "10.0.0.1", lane)
-                assert lane.left == left and lane.locked()  # left while the rows were written, held again after
-            rows = len(answer.body.splitlines()) - 1
-            assert (rows >= LONG_ROWS) == bool(left)
-            assert answer.body == executor.run(QueryRequest(query), "text/csv").body  # the same without a lane
+        assert is_bounded(query) and is_narrow(query) == narrow
+        lane = _CountingLane()
+        with lane.held():
+            answer = executor.run(QueryRequest(query), "text/csv", None, "10.0.0.1", lane)
+            assert lane.left == left and lane.locked()  # taken again after
+        rows = len(answer.body.splitlines()) - 1
+        assert rows >= 1 and (rows >= LONG_ROWS) == wide
+        assert answer.body == executor.run(QueryRequest(query), "text/csv").body  # the same without a lane
     finally:
         executor.close()

@@ -11,7 +11,7 @@ from test_hashjoin import PREFIX as E_PREFIX
 from test_hashjoin import _bgp
 
 from kgapp.queries import load_queries
-from kgapp.sparql.bounded import is_bounded
+from kgapp.sparql.bounded import star_kind
 from kgapp.sparql.columnar_query import read_plan
 from kgapp.sparql.hashjoin import rewrite
 from kgapp.sparql.topk import plan
@@ -27,7 +27,7 @@ def judgements(text: str, cached: bool) -> tuple:
     def call(fn, *args):
         return (fn if cached else fn.__wrapped__)(text, *args)
     top, hashed, columnar = call(plan), call(rewrite, STATS, 100), call(read_plan, None)
-    return (call(query_form), call(is_bounded), top and top.unordered, hashed, columnar)
+    return (call(query_form), call(star_kind), top and top.unordered, hashed, columnar)
 
 
 def corpus() -> list[str]:
