@@ -47,3 +47,21 @@ def assert_old_or_new(spec: str, folder: Path, monkeypatch) -> None:
         monkeypatch.undo()
         build(Config.from_mapping({"store": spec}))
     assert new[1] == 1 and new[0] > old[0] and seen <= {old, new}
+
+
+def assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(spec: str, folder: Path) -> None:
+    """A reader opened on the old build asks right after a new one is swapped in (its manifest still the old
+    one's, whose union is dropped by now): it gets the new build's answer, not an empty one."""
+    data = folder / "data"
+    shutil.copytree(resource_dir("data"), data)
+    (data / "extra-probe.ttl").write_text('<https://w3id.org/kgapp/id/probe> <http://www.w3.org/2000/01/rdf-schema#comment> '
+                                          '"only in the new build" .\n', encoding="utf-8")
+    reader = open_store(spec)
+    old = int(next(iter(reader.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"].value)
+    try:
+        build(Config.from_mapping({"store": spec, "data_dirs": [data]}))
+        union = reader.manifest["union"]  # the reader has not looked again yet (MANIFEST_TTL)
+        n = int(next(iter(reader.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"].value)
+        assert n == old + 1 and reader.manifest["union"] != union
+    finally:
+        build(Config.from_mapping({"store": spec}))

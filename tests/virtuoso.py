@@ -129,3 +129,11 @@ class Virtuoso:
         out = subprocess.run(["isql-vt", str(self.sql_port), USER, PASSWORD], input=script, text=True,
                              capture_output=True, timeout=3600, check=True)
         return out.stdout
+
+
+def clear_kgapp_graphs(client) -> None:
+    """Drop every graph of kgapp's (the manifest included) from the server: it then holds no kgapp build."""
+    from kgapp.namespaces import GRAPH
+    mine = [g for g in graphs_on(client) if g.startswith(str(GRAPH))]
+    if mine:
+        client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in mine), timeout=120)

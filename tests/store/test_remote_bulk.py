@@ -9,19 +9,24 @@ import pytest
 from answers import answer
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
-from swap_probe import assert_old_or_new
-from virtuoso import graphs_on
+from swap_probe import (
+    EXTRA,
+    assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
+    assert_old_or_new,
+)
+from virtuoso import clear_kgapp_graphs, graphs_on
 
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.queries import load_queries
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
+from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote import build as remote_build
 from kgapp.store.remote import bulk as bulk_module
 from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
-from kgapp.store.remote.graphs import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED, UNION_GRAPH
+from kgapp.store.remote.graphs import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED, UNIONS
 from kgapp.web import close_app, create_app
 
 
@@ -80,6 +85,40 @@ def test_same_graphs_counts_and_no_leftovers(store, bulk_spec, server, virtuoso)
     listed = virtuoso.isql("SELECT concat('listed:', cast(COUNT(*) AS VARCHAR)) FROM DB.DBA.load_list "
                            "WHERE ll_file LIKE '%kgapp-%';\n")
     assert "listed:0" in listed
+    assert sorted(g for g in graphs_on(server) if g.startswith(RESERVED)) == sorted([MANIFEST_GRAPH, remote.manifest["union"]])
+
+
+def test_a_rebuild_loads_its_union_in_place_and_drops_the_old_one(bulk_spec, server, monkeypatch):
+    before = open_store(bulk_spec).manifest["union"]
+    swapped: list[str] = []
+    swap = BulkLoader.swap
+    monkeypatch.setattr(BulkLoader, "swap", lambda self, moves, drop: (swapped.extend(moves), swap(self, moves, drop)))
+    build(Config.from_mapping({"store": bulk_spec}))
+    after = open_store(bulk_spec)
+    assert after.manifest["union"] == UNIONS + after.manifest["build"] != before
+    assert sorted(swapped) == sorted([*after.named_graphs(), MANIFEST_GRAPH])  # the union is not copied
+    on_server = graphs_on(server)
+    assert after.manifest["union"] in on_server and before not in on_server
+
+
+def test_the_served_union_is_kept_when_a_build_died_before_its_cleanup(store, bulk_spec, server, monkeypatch):
+    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
+    build(Config.from_mapping({"store": bulk_spec}))  # done and served, but its graphs still listed as pending
+    monkeypatch.undo()
+    served = open_store(bulk_spec)
+    assert PENDING_GRAPH in graphs_on(server)
+    seen: list[int] = []
+    announce = remote_build.announce
+
+    def counted(client, build_id):  # what a reader of the served build gets just before the swap
+        seen.append(int(next(iter(served.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"].value))
+        announce(client, build_id)
+    monkeypatch.setattr(remote_build, "announce", counted)
+    build(Config.from_mapping({"store": bulk_spec}))  # drops the leftovers first, then swaps
+    assert seen == [store.triple_count]
+    after = open_store(bulk_spec)
+    assert after.triple_count == store.triple_count and staging_left(server) == []
+    assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
 
 
 def test_export_is_isomorphic_blank_nodes_included(store_path, bulk_spec):
@@ -143,6 +182,41 @@ def test_a_failed_swap_rolls_back_and_keeps_the_previous_build(bulk_spec, server
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 
 
+def test_a_first_build_loads_straight_into_the_served_graphs(store, bulk_spec, server, virtuoso, monkeypatch):
+    clear_kgapp_graphs(server)
+    targets: list[str] = []
+    load = BulkLoader.load
+    monkeypatch.setattr(BulkLoader, "load", lambda self, st, staging: (targets.extend(staging.values()),
+                                                                       load(self, st, staging)))
+    monkeypatch.setattr(BulkLoader, "swap", lambda *args: pytest.fail("nothing to swap on an empty server"))
+    build(Config.from_mapping({"store": bulk_spec}))
+    remote = open_store(bulk_spec)
+    assert sorted(targets) == sorted([*remote.named_graphs(), remote.manifest["union"]])  # no staging graph
+    assert remote.named_graphs() == store.named_graphs()
+    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
+def test_a_killed_first_build_serves_nothing_and_the_next_drops_what_it_loaded(store, bulk_spec, server, monkeypatch):
+    clear_kgapp_graphs(server)
+
+    def killed(self, st, staging):
+        server.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
+        raise KeyboardInterrupt  # the process dies mid-load: no chance to clean up
+    monkeypatch.setattr(BulkLoader, "load", killed)
+    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
+    with pytest.raises(KeyboardInterrupt):
+        build(Config.from_mapping({"store": bulk_spec}))
+    with pytest.raises(StoreUnavailable):  # a half-loaded graph and no manifest: nothing is served
+        open_store(bulk_spec)
+    monkeypatch.undo()  # the next build drops what the killed one loaded, then loads straight in again
+    monkeypatch.setattr(BulkLoader, "swap", lambda *args: pytest.fail("the leftovers were not dropped"))
+    build(Config.from_mapping({"store": bulk_spec}))
+    remote = open_store(bulk_spec)
+    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
+    assert not bool(remote.query("ASK { <urn:s> ?p ?o }")) and staging_left(server) == []
+
+
 def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch):
     def killed(self, store, staging):
         server.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
@@ -158,9 +232,13 @@ def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch
 
 
 def test_readers_see_the_old_build_or_the_new_one_during_the_swap(bulk_spec, monkeypatch, tmp_path):
-    """The swap is held open a moment after the union's old quads are deleted; a reader polling through
+    """The swap is held open a moment after a graph's old quads are deleted; a reader polling through
     kgapp meanwhile sees the old build or the new one, never a mix (Virtuoso itself reads at read
     committed: a raw reader did catch a union of 3,431 of its 4,025 quads as the swap committed)."""
     delete = bulk_module._delete
-    monkeypatch.setattr(bulk_module, "_delete", lambda graph: delete(graph) + (" delay (2);" if graph == UNION_GRAPH else ""))
+    monkeypatch.setattr(bulk_module, "_delete", lambda graph: delete(graph) + (" delay (2);" if graph == EXTRA else ""))
     assert_old_or_new(bulk_spec, tmp_path, monkeypatch)
+
+
+def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_path):
+    assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_path)

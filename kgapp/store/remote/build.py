@@ -13,6 +13,15 @@ included (BulkLoader.swap). On both, a marker written GRACE seconds ahead and re
 (kgapp.store.remote.swap_guard) keeps kgapp's readers from an answer the swap tore. Only graphs named in the
 previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
 graphs, or leaves them listed for the next build to remove.
+
+Each build's union (kgapp's default graph) is loaded into a graph of its own, ``…/_kgapp/union/<build
+id>``, which the manifest names: it is never copied, the manifest's swap switches readers to it, and the
+previous union is dropped after the swap (a reader still asking it finds its build gone and asks again,
+kgapp.store.remote.store). The first build into a server that holds no kgapp build and none of its
+graphs loads straight into the served graph IRIs too and writes the manifest last: no reader serves a
+server without a manifest, so there is nothing to swap, and no staging graph to copy or empty. The
+graphs are listed as loaded directly first; a build that dies meanwhile leaves them for the next build
+to drop, which it does only while there is still no manifest.
 """
 
 from __future__ import annotations
@@ -37,7 +46,9 @@ from kgapp.store.remote.graphs import (
     PENDING_GRAPH,
     RESERVED,
     UNION_GRAPH,
+    UNIONS,
     read_manifest,
+    union_graph,
 )
 from kgapp.store.remote.swap_guard import announce, withdraw
 from kgapp.store.remote.upload import upload
@@ -47,6 +58,7 @@ from kgapp.store.writer import fill
 
 UPDATE_TIMEOUT = 600.0
 STAGED = PENDING_GRAPH + "#staging"
+DIRECT = PENDING_GRAPH + "#direct"  # a served graph IRI a first build is loading straight into
 
 
 def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]],
@@ -64,43 +76,64 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     store = ox.Store()  # in memory: filled and read back several times faster than on disk
     counts, distinct = fill(store, files, graphs, base_iri)
     previous = read_manifest(client)
-    _drop_leftovers(client)
-    sources = list(counts) + [UNION_GRAPH]
-    staging = {g: f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(sources)}
-    staged_manifest = f"{RESERVED}staging/{build_id}/manifest"  # the bulk path swaps the manifest in like a graph
-    client.update("INSERT DATA { GRAPH <%s> { %s } }" % (PENDING_GRAPH, " ".join(
-        f"<{s}> <{STAGED}> {ox.Literal(build_id)} ." for s in [*staging.values(), staged_manifest])))
+    _drop_leftovers(client, previous)
+    direct = previous is None and not _holds_any(client, [*counts, UNION_GRAPH, MANIFEST_GRAPH])
+    if direct:
+        say("no kgapp build on the server yet: loading straight into the served graphs, the manifest last")
+    staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(counts)}
+    staged_manifest = MANIFEST_GRAPH if direct else f"{RESERVED}staging/{build_id}/manifest"
+    targets = {**staging, UNION_GRAPH: UNIONS + build_id}  # the union is loaded where it is served from
+    _list_pending(client, [*targets.values(), staged_manifest], DIRECT if direct else STAGED, build_id)
     try:
         with ThreadPoolExecutor(1) as pool:  # pages never scan the server for counts: the manifest has them
             stats = pool.submit(compute_stats, store, (counts, distinct))
             if bulk:
                 say(f"bulk-loading {sum(counts.values()) + distinct} quads through {bulk.folder}")
-                bulk.load(store, staging)
+                bulk.load(store, targets)
             else:
                 say(f"uploading {sum(counts.values()) + distinct} quads to {spec.update_url}")
-                upload(client, store, staging)
-            _verify(client, staging, {**counts, UNION_GRAPH: distinct})
+                upload(client, store, targets)
+            _verify(client, targets, {**counts, UNION_GRAPH: distinct})
             final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats.result(),
-                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "store": str(spec)}
+                     "union": targets[UNION_GRAPH], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "store": str(spec)}
         del store
-        stale = [g for g in (previous or {}).get("graphs", {}) if g not in counts]
-        if bulk:
-            client.update(_manifest_insert(staged_manifest, final))
-        say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
-        announce(client, build_id)  # kgapp's readers hold back answers the swap could tear (swap_guard)
-        try:
-            if bulk:
-                bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
-            else:
-                _swap(client, _swap_ops(staging, stale, final), say)
-        finally:
-            withdraw(client)
+        if direct:  # the manifest makes the build the one served; the listing goes with it
+            client.update(_manifest_insert(MANIFEST_GRAPH, final) + f" ;\nDROP SILENT GRAPH <{PENDING_GRAPH}>")
+            return final
+        _swap_in(client, bulk, staging, staged_manifest, previous, final, say)
     except BaseException:
-        _drop_staging(client, [*staging.values(), staged_manifest], say, bulk)
+        _drop_staging(client, [*targets.values(), staged_manifest], say, bulk)
         raise
-    if bulk:
-        _drop_staging(client, [*staging.values(), staged_manifest], say, bulk)
+    # The previous build's union is served no more: a reader still asking it finds its build gone and asks
+    # again (kgapp.store.remote.store). Listed first, so that the next build removes it if this cannot.
+    old = [union_graph(previous)]
+    _list_pending(client, old, STAGED, build_id)
+    _drop_staging(client, [*staging.values(), staged_manifest, *old] if bulk else old, say, bulk)
     return final
+
+
+def _swap_in(client: SparqlClient, bulk: BulkLoader | None, staging: dict[str, str], staged_manifest: str,
+             previous: dict[str, Any] | None, final: dict[str, Any], say: Callable[[str], None]) -> None:
+    """Swap the staging graphs and the manifest in, between the marker's writing and its removal."""
+    stale = [g for g in (previous or {}).get("graphs", {}) if g not in staging]
+    if bulk:
+        client.update(_manifest_insert(staged_manifest, final))
+    say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
+    announce(client, final["build"])  # kgapp's readers hold back answers the swap could tear (swap_guard)
+    try:
+        if bulk:
+            bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
+        else:
+            _swap(client, _swap_ops(staging, stale, final), say)
+    finally:
+        withdraw(client)
+
+
+def _list_pending(client: SparqlClient, graphs: list[str], how: str, build_id: str) -> None:
+    """List ``graphs`` as this build's, before anything goes into them: a build that dies leaves them listed."""
+    client.update("INSERT DATA { GRAPH <%s> { %s } }" % (PENDING_GRAPH, " ".join(
+        f"<{g}> <{how}> {ox.Literal(build_id)} ." for g in graphs)))
 
 
 def _verify(client: SparqlClient, staging: dict[str, str], expected: dict[str, int]) -> None:
@@ -143,12 +176,22 @@ def _manifest_insert(graph: str, manifest: dict[str, Any]) -> str:
     return f"INSERT DATA {{ GRAPH <{graph}> {{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}"
 
 
-def _drop_leftovers(client: SparqlClient) -> None:
-    """Staging graphs of builds that died before cleaning up (they were listed before any upload)."""
+def _holds_any(client: SparqlClient, graphs: list[str]) -> bool:
+    """Whether any of ``graphs`` holds a triple on the server."""
+    params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", g) for g in graphs]
+    return bool(cast(ox.QueryBoolean, client.query("ASK { GRAPH ?g { ?s ?p ?o } }", params, graph=False)))
+
+
+def _drop_leftovers(client: SparqlClient, served: dict[str, Any] | None) -> None:
+    """Graphs listed by builds that died before cleaning up (they were listed before any upload): staging
+    graphs and unions, but never the ``served`` build's union, and the graphs a first build was loading
+    straight into only while no build is served."""
     rows = cast(ox.QuerySolutions, client.query(
-        f"SELECT ?s WHERE {{ ?s <{STAGED}> ?b }}",
+        f"SELECT ?s ?how WHERE {{ ?s ?how ?b FILTER(?how IN (<{STAGED}>, <{DIRECT}>)) }}",
         [("default-graph-uri", PENDING_GRAPH), ("named-graph-uri", NO_GRAPH)], graph=False))
-    left = [r["s"].value for r in rows if r["s"].value.startswith(RESERVED + "staging/")]
+    keep = union_graph(served) if served else None
+    left = [g for g, how in ((r["s"].value, r["how"].value) for r in rows) if g != keep and (
+        g.startswith((RESERVED + "staging/", UNIONS)) or (served is None and how == DIRECT))]
     if left:
         client.update(" ;\n".join([f"DROP SILENT GRAPH <{g}>" for g in left] + [f"DROP SILENT GRAPH <{PENDING_GRAPH}>"]))
 

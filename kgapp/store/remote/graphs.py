@@ -11,13 +11,19 @@ from kgapp.namespaces import GRAPH
 from kgapp.store.remote.client import SparqlClient
 
 RESERVED = str(GRAPH) + "_kgapp/"  # graphs kgapp keeps for itself on the server
-UNION_GRAPH = RESERVED + "default"
+UNION_GRAPH = RESERVED + "default"  # the union of builds whose manifest names none; the source key of every union
+UNIONS = RESERVED + "union/"  # each build's union, under its build id: the manifest names it, nothing is copied
 MANIFEST_GRAPH = RESERVED + "manifest"
 PENDING_GRAPH = RESERVED + "pending"
 SWAP_GRAPH = RESERVED + "swap"  # holds a marker while a builder swaps (kgapp.store.remote.swap_guard)
 NO_GRAPH = RESERVED + "none"  # never written: naming it is how to ask for an empty dataset part
 MANIFEST_PROPERTY = MANIFEST_GRAPH + "#json"
 SWAP_PROPERTY = SWAP_GRAPH + "#build"
+
+
+def union_graph(manifest: dict[str, Any] | None) -> str:
+    """The graph that holds the union of the build ``manifest`` describes (kgapp's default graph)."""
+    return str((manifest or {}).get("union", UNION_GRAPH))
 
 
 def read_manifest(client: SparqlClient) -> dict[str, Any] | None:

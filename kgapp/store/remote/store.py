@@ -1,11 +1,13 @@
 """A kgapp build on a SPARQL 1.1 server, behind the same interface as the embedded store.
 
 On the server a build is one graph per source (their usual IRIs), the deduplicated union of all of
-them in ``…/graph/_kgapp/default`` and the manifest as a JSON literal in ``…/graph/_kgapp/manifest``.
+them in a graph of its own (``…/graph/_kgapp/union/<build id>``, named by the manifest) and the
+manifest as a JSON literal in ``…/graph/_kgapp/manifest``.
 Every query is sent with an explicit dataset of those graphs only: the union as default graph (the
 protocol's several default-graph-uri are a bag merge on Virtuoso, so COUNTs would differ) and kgapp's
 graphs as named graphs, so ``GRAPH ?g`` never reaches another tenant's graphs. An answer that a
-builder's swap may have torn is never kept (kgapp.store.remote.swap_guard).
+builder's swap may have torn, or that was asked of a build the server no longer serves (its union is
+dropped after the swap), is never kept (kgapp.store.remote.swap_guard).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from kgapp.formats import prefix_args
 from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote.client import RemoteStoreError, SparqlClient
 from kgapp.store.remote.dataset import check_forwardable, split_dataset
-from kgapp.store.remote.graphs import NO_GRAPH, UNION_GRAPH
-from kgapp.store.remote.swap_guard import SwapGuard
+from kgapp.store.remote.graphs import NO_GRAPH, union_graph
+from kgapp.store.remote.swap_guard import GRACE, SwapGuard, SwapInProgress
 from kgapp.store.spec import RemoteSpec
 
 MANIFEST_TTL = 10.0  # seconds: a build elsewhere is noticed this quickly (there is no `current` link)
@@ -60,11 +62,6 @@ class RemoteStore:
     def named_graphs(self) -> list[str]:
         return sorted(self.manifest["graphs"])
 
-    def _own(self, graphs: list[str]) -> list[str]:
-        """The given graphs that are kgapp's: any other is as absent as it is from the embedded store."""
-        mine = set(self.manifest["graphs"])
-        return [g for g in graphs if g in mine]
-
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,
               prefixes: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
@@ -79,15 +76,23 @@ class RemoteStore:
         prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         deadline = time.monotonic() + self.client.timeout
         while True:  # an answer a swap may have torn is asked for again, of the new build (swap_guard)
-            answer = self.client.query(prologue + text, self._dataset(default_graphs, named_graphs), graph)
-            if self.guard.stands():
+            manifest = self.manifest
+            asked_of = manifest["build"]
+            answer = self.client.query(prologue + text, self._dataset(manifest, default_graphs, named_graphs), graph)
+            if not self.guard.stands():
+                self.guard.wait(deadline)
+            elif self.guard.manifest is not None and self.guard.manifest["build"] == asked_of:
                 return answer
-            self.guard.wait(deadline)
+            elif time.monotonic() > deadline:  # a new build on every try: give up as a swap would
+                raise SwapInProgress("new builds keep being swapped in on the SPARQL server; retry in a few seconds",
+                                     headers={"Retry-After": str(int(GRACE) + 3)})
 
-    def _dataset(self, default_graphs: list[str] | None, named_graphs: list[str] | None) -> list[tuple[str, str]]:
-        """The protocol's dataset parameters: kgapp's graphs only, the union as default graph unless told."""
-        defaults = [UNION_GRAPH] if default_graphs is None else self._own(default_graphs)
-        named = self.named_graphs() if named_graphs is None else self._own(named_graphs)
+    def _dataset(self, manifest: dict[str, Any], default_graphs: list[str] | None,
+                 named_graphs: list[str] | None) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters: the build's graphs only, its union as default graph unless told."""
+        mine = manifest["graphs"]
+        defaults = [union_graph(manifest)] if default_graphs is None else [g for g in default_graphs if g in mine]
+        named = sorted(mine) if named_graphs is None else [g for g in named_graphs if g in mine]
         return [("default-graph-uri", g) for g in defaults or [NO_GRAPH]] + \
             [("named-graph-uri", g) for g in named or [NO_GRAPH]]
 
