@@ -50,13 +50,26 @@ def load(root: Path, key: str) -> tuple[Graph, Graph] | None:
     return graphs[0], graphs[1]
 
 
-def save(root: Path, key: str, report: Graph, inferred: Graph) -> None:
-    """Write the results under ``key`` (atomically: a folder is complete or absent)."""
+def load_sources(root: Path, key: str) -> dict[str, list[str]] | None:
+    """The source files the cached report named for each focus node (None for a cache written without them):
+    a rebuild need not parse every source again to say where a result's node is described."""
+    try:
+        found = json.loads((Path(root) / FOLDER / key / "sources.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def save(root: Path, key: str, report: Graph, inferred: Graph, sources: dict[str, list[str]] | None = None) -> None:
+    """Write the results under ``key`` (atomically: a folder is complete or absent), with the report's
+    ``sources`` (focus node → files) when given."""
     cache = Path(root) / FOLDER
     tmp = cache / f".tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     for name, graph in (("validation.nt", report), ("inferred.nt", inferred)):
         graph.serialize(tmp / name, format="nt", encoding="utf-8")
+    if sources is not None:
+        (tmp / "sources.json").write_text(json.dumps(sources, sort_keys=True), encoding="utf-8")
     (tmp / "done.json").write_text(json.dumps({"key": key}), encoding="utf-8")
     for old in cache.iterdir():  # keep one entry: the newest inputs
         if old != tmp and not old.name.startswith(".tmp-"):

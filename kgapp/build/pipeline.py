@@ -16,7 +16,7 @@ from kgapp.build import cache
 from kgapp.build.load import Parsed, load_sources, parse_sources, subjects_by_source
 from kgapp.build.parallel import build_in_parallel, not_native
 from kgapp.build.reason import infer
-from kgapp.build.validate import Report, read_report, validate_graph
+from kgapp.build.validate import Report, attributed, read_report, sources_by_focus, validate_graph
 from kgapp.config import Config
 from kgapp.errors import KgappError
 from kgapp.export.layout import union_ntriples
@@ -178,12 +178,13 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
             folder, report, inferred, stages = build_in_parallel(
                 root, sources, config.base_iri, say, BuildRejected, manifest, source_lookup(sources, config.base_iri))
             total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
-            cache.save(root, key, report.graph, inferred)
+            cache.save(root, key, report.graph, inferred, sources_by_focus(report))
         say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
         return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started, stages)
     if cached is not None:
         say("inputs unchanged since the last build: reusing its validation report and inferred triples")
-        report = read_report(cached[0], source_lookup(sources, config.base_iri))
+        known = cache.load_sources(root, key)  # where each result's node is described, as the first build found
+        report = read_report(cached[0], source_lookup(sources, config.base_iri) if known is None else attributed(known))
         inferred = cached[1]
     else:
         sources, report, inferred = _validate_and_reason(config, say)
@@ -201,6 +202,6 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
                                  not_native(parsed, config.base_iri), _export_files(parsed, config.base_iri))
             total = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["triples"]
         if cached is None:
-            cache.save(root, key, report.graph, inferred)
+            cache.save(root, key, report.graph, inferred, sources_by_focus(report))
     say(f"built {total} triples in {time.perf_counter() - started:.1f} s → {folder}")
     return BuildResult(folder, total, len(inferred), report, time.perf_counter() - started)

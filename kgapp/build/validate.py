@@ -90,6 +90,16 @@ def _term(t) -> str | None:
     return str(t)
 
 
+def sources_by_focus(report: Report) -> dict[str, list[str]]:
+    """The files each result's focus node is described in (what ``attributed`` gives back)."""
+    return {r.focus: list(r.sources) for r in report.results if r.sources}
+
+
+def attributed(sources: dict[str, list[str]]) -> Callable[[object], tuple[str, ...]]:
+    """A ``sources_of`` for read_report from a mapping sources_by_focus made."""
+    return lambda node: tuple(sources.get(_term(node) or "", ()))
+
+
 def read_report(results_graph: Graph, sources_of: Callable[[object], tuple[str, ...]] | None = None) -> Report:
     """Flatten a SHACL results graph; ``sources_of`` names the files that describe a focus node."""
     results = []

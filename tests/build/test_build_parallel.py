@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib.compare import isomorphic
 
-from kgapp.build import build, cache, load_inputs, parallel, validate_inputs
+from kgapp.build import build, cache, load_inputs, parallel, pipeline, validate_inputs
 from kgapp.build.pipeline import all_sources
 from kgapp.build.reason import infer
 from kgapp.build.synth import synthesize
@@ -106,3 +106,12 @@ def test_a_failing_validation_process_leaves_the_store_untouched(tmp_path, monke
         build(Config(store=root))
     assert current_build(root) == before
     assert [d.name for d in (root / "builds").iterdir()] == [before.name]
+
+
+def test_a_cached_rebuild_names_the_same_sources_without_parsing_them_again(tmp_path, data, monkeypatch):
+    config = Config(store=tmp_path / "store", data_dirs=(data,))
+    first = build(config)
+    assert [r for r in first.report.results if r.sources]  # results to attribute to their files
+    monkeypatch.setattr(pipeline, "subjects_by_source", lambda *args: pytest.fail("the sources were parsed again"))
+    again = build(config)
+    assert _keys(again.report) == _keys(first.report)

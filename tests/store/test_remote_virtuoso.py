@@ -222,6 +222,20 @@ def test_a_first_build_loads_straight_into_the_served_graphs(store, remote_store
     assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
 
 
+def test_a_first_build_over_a_graph_holding_triples_goes_through_staging(store, remote_store_spec, server,
+                                                                         monkeypatch):
+    clear_kgapp_graphs(server)
+    graph = store.named_graphs()[0]
+    server.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:s> <urn:p> 1 }} }}")  # not listed by any build
+    swaps: list[int] = []
+    swap = remote_build._swap
+    monkeypatch.setattr(remote_build, "_swap", lambda *args: (swaps.append(1), swap(*args)))
+    build(Config.from_mapping({"store": remote_store_spec}))
+    remote = open_store(remote_store_spec)
+    assert swaps == [1] and not bool(remote.query("ASK { <urn:s> ?p ?o }"))
+    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
+
+
 def test_a_killed_first_build_serves_nothing_and_the_next_drops_what_it_loaded(store, remote_store_spec, server,
                                                                                monkeypatch):
     clear_kgapp_graphs(server)

@@ -77,7 +77,7 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     counts, distinct = fill(store, files, graphs, base_iri)
     previous = read_manifest(client)
     _drop_leftovers(client, previous)
-    direct = previous is None and not _holds_any(client, [*counts, UNION_GRAPH, MANIFEST_GRAPH])
+    direct = previous is None and not _holds_any(client, [*counts, UNION_GRAPH])
     if direct:
         say("no kgapp build on the server yet: loading straight into the served graphs, the manifest last")
     staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(counts)}
@@ -177,9 +177,11 @@ def _manifest_insert(graph: str, manifest: dict[str, Any]) -> str:
 
 
 def _holds_any(client: SparqlClient, graphs: list[str]) -> bool:
-    """Whether any of ``graphs`` holds a triple on the server."""
-    params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", g) for g in graphs]
-    return bool(cast(ox.QueryBoolean, client.query("ASK { GRAPH ?g { ?s ?p ?o } }", params, graph=False)))
+    """Whether any of ``graphs`` holds a triple on the server. (The graphs as VALUES, not as a protocol
+    dataset: with some sets of named-graph-uri, Virtuoso 7.2 took 2-4 s over this ASK instead of 4 ms.)"""
+    values = " ".join(f"<{g}>" for g in graphs)
+    return bool(cast(ox.QueryBoolean, client.query(f"ASK {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}",
+                                                   [], graph=False)))
 
 
 def _drop_leftovers(client: SparqlClient, served: dict[str, Any] | None) -> None:
