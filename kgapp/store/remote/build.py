@@ -177,11 +177,10 @@ def _manifest_insert(graph: str, manifest: dict[str, Any]) -> str:
 
 
 def _holds_any(client: SparqlClient, graphs: list[str]) -> bool:
-    """Whether any of ``graphs`` holds a triple on the server. (The graphs as VALUES, not as a protocol
-    dataset: with some sets of named-graph-uri, Virtuoso 7.2 took 2-4 s over this ASK instead of 4 ms.)"""
-    values = " ".join(f"<{g}>" for g in graphs)
-    return bool(cast(ox.QueryBoolean, client.query(f"ASK {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}",
-                                                   [], graph=False)))
+    """Whether any of ``graphs`` holds a triple on the server: one small ASK per graph (~3 ms each). Asked of
+    all the graphs at once, as named-graph-uri parameters or VALUES, Virtuoso 7.2 sometimes took 2-5 s."""
+    return any(bool(cast(ox.QueryBoolean, client.query(f"ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}", [], graph=False)))
+               for g in graphs)
 
 
 def _drop_leftovers(client: SparqlClient, served: dict[str, Any] | None) -> None:

@@ -22,6 +22,7 @@ import re
 import shlex
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ DIR_ENV = "KGAPP_REMOTE_BULK_DIR"
 ISQL_ENV = "KGAPP_REMOTE_ISQL"
 ISQL = "isql-vt"  # Debian's name; elsewhere it is `isql` (set KGAPP_REMOTE_ISQL to the command)
 LOAD_TIMEOUT = 3600.0  # seconds for the whole isql run (load and checkpoint)
+# Loaders run at once, each in its own isql session, taking files from the load list in turn (Virtuoso's
+# documentation suggests about one per 2.5 cores; on two, two finished 10 % sooner than one).
+LOADERS = 2
 ERROR_MARK = "kgapp-load-error: "
 _SQL_PORT = re.compile(r"^(?:[A-Za-z0-9.\-]+:)?[0-9]+$")
 
@@ -104,13 +108,21 @@ class BulkLoader:
                    "removing the staging graphs")
 
     def _run(self, files: dict[Path, str]) -> None:
+        """List the files, run LOADERS loaders at once (each takes the next file left), then checkpoint and
+        check that every file loaded; the files' entries are removed from the load list whatever happens."""
         names = ", ".join(sql_string(str(p)) for p in files)
-        script = "".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in files.items())
-        script += ("rdf_loader_run();\ncheckpoint;\n"
-                   f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
-                   f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
-                   f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n")
-        self._isql(script, "Virtuoso's bulk loader")
+        self._isql("".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in files.items()),
+                   "listing the files for Virtuoso's bulk loader")
+        try:
+            with ThreadPoolExecutor(LOADERS) as pool:
+                for loader in [pool.submit(self._isql, "rdf_loader_run();\n", "Virtuoso's bulk loader")
+                               for _ in range(min(LOADERS, len(files)))]:
+                    loader.result()
+        finally:
+            self._isql("checkpoint;\n"
+                       f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
+                       f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
+                       f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n", "Virtuoso's bulk loader")
 
     def _isql(self, script: str, what: str) -> None:
         """Run ``script`` through isql; RemoteQueryError (its first errors, the password masked) if any statement failed."""
