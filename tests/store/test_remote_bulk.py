@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from answers import answer
+from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 from swap_probe import (
@@ -14,14 +15,13 @@ from swap_probe import (
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
     assert_old_or_new,
 )
-from virtuoso import clear_kgapp_graphs, graphs_on
+from virtuoso import graphs_on
 
 from kgapp.build import build
 from kgapp.config import Config
 from kgapp.queries import load_queries
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
-from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote import build as remote_build
 from kgapp.store.remote import bulk as bulk_module
 from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
@@ -183,38 +183,14 @@ def test_a_failed_swap_rolls_back_and_keeps_the_previous_build(bulk_spec, server
 
 
 def test_a_first_build_loads_straight_into_the_served_graphs(store, bulk_spec, server, virtuoso, monkeypatch):
-    clear_kgapp_graphs(server)
-    targets: list[str] = []
-    load = BulkLoader.load
-    monkeypatch.setattr(BulkLoader, "load", lambda self, st, staging: (targets.extend(staging.values()),
-                                                                       load(self, st, staging)))
-    monkeypatch.setattr(BulkLoader, "swap", lambda *args: pytest.fail("nothing to swap on an empty server"))
-    build(Config.from_mapping({"store": bulk_spec}))
-    remote = open_store(bulk_spec)
-    assert sorted(targets) == sorted([*remote.named_graphs(), remote.manifest["union"]])  # no staging graph
-    assert remote.named_graphs() == store.named_graphs()
-    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
+    assert_loaded_in_place(bulk_spec, server, store, monkeypatch, (BulkLoader, "load"), (BulkLoader, "swap"))
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 
 
 def test_a_killed_first_build_serves_nothing_and_the_next_drops_what_it_loaded(store, bulk_spec, server, monkeypatch):
-    clear_kgapp_graphs(server)
-
-    def killed(self, st, staging):
-        server.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
-        raise KeyboardInterrupt  # the process dies mid-load: no chance to clean up
-    monkeypatch.setattr(BulkLoader, "load", killed)
-    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
-    with pytest.raises(KeyboardInterrupt):
-        build(Config.from_mapping({"store": bulk_spec}))
-    with pytest.raises(StoreUnavailable):  # a half-loaded graph and no manifest: nothing is served
-        open_store(bulk_spec)
-    monkeypatch.undo()  # the next build drops what the killed one loaded, then loads straight in again
-    monkeypatch.setattr(BulkLoader, "swap", lambda *args: pytest.fail("the leftovers were not dropped"))
-    build(Config.from_mapping({"store": bulk_spec}))
-    remote = open_store(bulk_spec)
-    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
-    assert not bool(remote.query("ASK { <urn:s> ?p ?o }")) and staging_left(server) == []
+    assert_a_killed_one_is_dropped_by_the_next(bulk_spec, server, store, monkeypatch, (BulkLoader, "load"),
+                                               (BulkLoader, "swap"))
+    assert staging_left(server) == []
 
 
 def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch):

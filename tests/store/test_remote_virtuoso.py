@@ -7,6 +7,7 @@ import time
 
 import pytest
 from answers import answer
+from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from swap_probe import (
@@ -23,7 +24,6 @@ from kgapp.read.describe import describe
 from kgapp.read.summary import code_summary
 from kgapp.sources import resource_dir
 from kgapp.store import open_store
-from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote import build as remote_build
 from kgapp.store.remote import swap_guard
 from kgapp.store.remote import upload as remote_upload
@@ -206,19 +206,8 @@ def test_a_killed_build_is_cleaned_up_by_the_next(remote_store_spec, server, mon
 
 
 def test_a_first_build_loads_straight_into_the_served_graphs(store, remote_store_spec, server, monkeypatch):
-    clear_kgapp_graphs(server)
-    with pytest.raises(StoreUnavailable):
-        open_store(remote_store_spec)
-    targets: list[str] = []
-    upload = remote_build.upload
-    monkeypatch.setattr(remote_build, "upload", lambda client, st, staging: (targets.extend(staging.values()),
-                                                                              upload(client, st, staging)))
-    monkeypatch.setattr(remote_build, "_swap", lambda *args: pytest.fail("nothing to swap on an empty server"))
-    build(Config.from_mapping({"store": remote_store_spec}))
-    remote = open_store(remote_store_spec)
-    assert sorted(targets) == sorted([*remote.named_graphs(), remote.manifest["union"]])  # no staging graph
-    assert remote.named_graphs() == store.named_graphs()
-    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
+    assert_loaded_in_place(remote_store_spec, server, store, monkeypatch, (remote_build, "upload"),
+                           (remote_build, "_swap"))
     assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
 
 
@@ -238,26 +227,8 @@ def test_a_first_build_over_a_graph_holding_triples_goes_through_staging(store, 
 
 def test_a_killed_first_build_serves_nothing_and_the_next_drops_what_it_loaded(store, remote_store_spec, server,
                                                                                monkeypatch):
-    clear_kgapp_graphs(server)
-
-    def killed(client, st, staging):
-        client.update(f"INSERT DATA {{ GRAPH <{CODE}-graph> {{ <urn:s> <urn:p> 1 }} }}")  # not kgapp's: kept
-        client.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
-        raise KeyboardInterrupt  # the process dies mid-upload: no chance to clean up
-    monkeypatch.setattr(remote_build, "upload", killed)
-    monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
-    with pytest.raises(KeyboardInterrupt):
-        build(Config.from_mapping({"store": remote_store_spec}))
-    with pytest.raises(StoreUnavailable):  # a half-loaded graph and no manifest: nothing is served
-        open_store(remote_store_spec)
-    monkeypatch.undo()  # the next build drops what the killed one loaded, then loads straight in again
-    monkeypatch.setattr(remote_build, "_swap", lambda *args: pytest.fail("the leftovers were not dropped"))
-    build(Config.from_mapping({"store": remote_store_spec}))
-    remote = open_store(remote_store_spec)
-    assert answer(remote, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{store.triple_count}"')
-    assert not bool(remote.query("ASK { <urn:s> ?p ?o }"))  # what the killed build loaded was dropped
-    assert f"{CODE}-graph" in graphs_on(server)
-    server.update(f"DROP SILENT GRAPH <{CODE}-graph>")
+    assert_a_killed_one_is_dropped_by_the_next(remote_store_spec, server, store, monkeypatch,
+                                               (remote_build, "upload"), (remote_build, "_swap"))
 
 
 def test_a_batch_too_big_for_the_server_is_split(server):
