@@ -37,7 +37,7 @@ ISQL_ENV = "KGAPP_REMOTE_ISQL"
 ISQL = "isql-vt"  # Debian's name; elsewhere it is `isql` (set KGAPP_REMOTE_ISQL to the command)
 LOAD_TIMEOUT = 3600.0  # seconds for the whole isql run (load and checkpoint)
 # Loaders run at once, each in its own isql session, taking files from the load list in turn (Virtuoso's
-# documentation suggests about one per 2.5 cores; on two, two finished 10 % sooner than one).
+# documentation suggests about one per 2.5 cores; on two cores, two finished 20-25 % sooner than one).
 LOADERS = 2
 ERROR_MARK = "kgapp-load-error: "
 _SQL_PORT = re.compile(r"^(?:[A-Za-z0-9.\-]+:)?[0-9]+$")
