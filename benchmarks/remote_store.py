@@ -45,8 +45,11 @@ LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#nota
 
 
 def kgapp(*args: str, env: dict | None = None) -> float:
+    # Run from the temporary folder: `python -m` puts its working folder first on sys.path, so from a checkout
+    # it would import that checkout's kgapp whatever PYTHONPATH names (as when comparing with another commit).
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kgapp", *args], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "kgapp", *args], check=True, env=env, stdout=subprocess.DEVNULL,
+                   cwd=tempfile.gettempdir())
     return time.perf_counter() - started
 
 
