@@ -15,7 +15,7 @@ or back-to-back heavy queries cannot slow everyone else's; a query beyond its wo
 are answered in the request thread, inside a slot (``fast_path``), and answers are kept per build
 (kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
 thread; its own HTTP timeout bounds the work. A caller on the lean path's lane (kgapp.sparql.lane)
-leaves it for every wait: a slot, a worker's answer, a remote store's reply.
+leaves it for every wait (a slot, a worker's answer, a remote store's reply) and for a star that may be wide.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
 from kgapp.sparql.answer import answer
-from kgapp.sparql.bounded import is_bounded, is_narrow
+from kgapp.sparql.bounded import star_kind
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
 from kgapp.sparql.lane import Lane, left_when_long, released
@@ -108,12 +108,13 @@ class QueryExecutor:
             self._in_slots += 1
         began = time.monotonic()
         try:
-            if self.pooled and not (self.fast_path and is_bounded(request.text)):
+            star = star_kind(request.text) if self.pooled and self.fast_path else None  # judged once per shape
+            if self.pooled and star is None:
                 low = self.slots.held_by(client) > 1 or self.slots.is_heavy(client)
                 left = max(0.0, self.queue_wait - (time.monotonic() - waited))
                 with released(lane):
                     result = self._pooled(request, accept, cap_link, client, low, left)
-            elif not self.pooled or not is_narrow(request.text):  # a remote store's reply may take seconds;
+            elif star != "narrow":  # a remote store's reply may take seconds;
                 with released(lane):  # a bounded star on an IRI anchor may find thousands of rows
                     result = self._in_thread(request, accept, cap_link)
             else:  # a narrow star; one that turns out wide leaves the lane (kgapp.sparql.results.LONG_ROWS)
