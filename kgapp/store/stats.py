@@ -7,6 +7,8 @@ build computes them into the manifest and readers take them from there. A store 
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any, cast
 
 import pyoxigraph as ox
@@ -46,6 +48,41 @@ def compute(store: Store | ox.Store, counted: tuple[dict[str, int], int] | None 
         "instance_folders": sorted({iri.rpartition("/")[0] + "/" for iri in typed}),
     }
 
+
+RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def from_lines(lines: Iterable[bytes], graphs: dict[str, int]) -> dict[str, Any]:
+    """compute()'s statistics from the distinct N-Triples lines of a union (as pyoxigraph writes them: the
+    three terms split by single spaces), for a build that never holds its union in a store; ``graphs``:
+    the triples of each named graph."""
+    triples, typed = 0, set()
+    classes: Counter[bytes] = Counter()
+    types: set[bytes] = set()
+    properties: Counter[bytes] = Counter()
+    for line in lines:
+        s, p, rest = line.split(b" ", 2)
+        triples += 1
+        properties[p] += 1
+        if p == RDF_TYPE:
+            c = rest.rstrip()[:-2]  # the object, without " ."
+            types.add(c)
+            if s[:1] == b"<":
+                typed.add(s)
+                if c[:1] == b"<":
+                    classes[c] += 1
+    return {"triples": triples, "entities": len(typed), "classes": _iris(classes),
+            "distinct_classes": len(types), "properties": _iris(properties),
+            "graphs": {g: n for g, n in graphs.items() if n},
+            "instance_folders": sorted({iri.rpartition("/")[0] + "/" for iri in map(_iri, typed)})}
+
+
+def _iri(term: bytes) -> str:
+    return term[1:-1].decode("utf-8")
+
+
+def _iris(counts: Counter[bytes]) -> dict[str, int]:
+    return {_iri(term): n for term, n in counts.items()}
 
 def stats(store: Store) -> dict[str, Any]:
     """The store's statistics: from its manifest when the build recorded them, else computed once."""

@@ -24,6 +24,7 @@ from kgapp.sources import resource_dir
 from kgapp.store import open_store
 from kgapp.store.remote import build as remote_build
 from kgapp.store.remote import bulk as bulk_module
+from kgapp.store.remote import bulk_files
 from kgapp.store.remote.bulk import DIR_ENV, ISQL, ISQL_ENV, BulkLoader, sql_string
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError, SparqlClient
 from kgapp.store.remote.graphs import MANIFEST_GRAPH, PENDING_GRAPH, RESERVED, UNIONS
@@ -86,6 +87,14 @@ def test_same_graphs_counts_and_no_leftovers(store, bulk_spec, server, virtuoso)
                            "WHERE ll_file LIKE '%kgapp-%';\n")
     assert "listed:0" in listed
     assert sorted(g for g in graphs_on(server) if g.startswith(RESERVED)) == sorted([MANIFEST_GRAPH, remote.manifest["union"]])
+
+
+def test_the_bulk_path_fills_no_store_and_records_the_embedded_builds_counts(store, bulk_spec, monkeypatch):
+    monkeypatch.setattr(remote_build, "fill", lambda *args: pytest.fail("the bulk path filled an in-memory store"))
+    build(Config.from_mapping({"store": bulk_spec}))
+    recorded = open_store(bulk_spec).manifest
+    assert (recorded["graphs"], recorded["triples"]) == (store.manifest["graphs"], store.manifest["triples"])
+    assert recorded["stats"] == store.manifest["stats"]
 
 
 def test_a_rebuild_loads_its_union_in_place_and_drops_the_old_one(bulk_spec, server, monkeypatch):
@@ -151,7 +160,7 @@ def test_a_failing_loader_keeps_the_previous_build(bulk_spec, server, virtuoso, 
     if broken == "no SQL server":
         monkeypatch.setenv(ISQL_ENV, str(free_port()))
     else:
-        monkeypatch.setattr(BulkLoader, "_write", lambda self, path, store, graph: path.write_text("<urn:s> <urn:p> .\n"))
+        monkeypatch.setattr(bulk_files, "_write_part", lambda out, *args: out.write(b"<urn:s> <urn:p> .\n"))
     with pytest.raises(RemoteQueryError, match="bulk loader failed") as failure:
         build(Config.from_mapping({"store": bulk_spec}))
     assert os.environ["KGAPP_STORE_PASSWORD"] not in str(failure.value).replace("loader", "")
@@ -194,8 +203,8 @@ def test_a_killed_first_build_serves_nothing_and_the_next_drops_what_it_loaded(s
 
 
 def test_a_killed_build_is_cleaned_up_by_the_next(bulk_spec, server, monkeypatch):
-    def killed(self, store, staging):
-        server.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
+    def killed(self, *args):
+        server.update(f"INSERT DATA {{ GRAPH <{next(iter(args[-1].values()))}> {{ <urn:s> <urn:p> 1 }} }}")
         raise KeyboardInterrupt  # the process dies mid-load: no chance to clean up
     monkeypatch.setattr(BulkLoader, "load", killed)
     monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)

@@ -1,9 +1,10 @@
 """Write a validated, reasoned build to a SPARQL server: upload into staging graphs, then swap them in.
 
-The graphs are first assembled in a temporary in-memory Oxigraph store by the very code that fills a
-local build, so the server receives exactly the graphs (and the union) an embedded build would hold;
-the statistics are computed from it while the upload runs. Uploads are standard SPARQL Update
-(kgapp.store.remote.upload), or, opt-in for a Virtuoso on the same host, its bulk loader on files
+On the portable path the graphs are first assembled in a temporary in-memory Oxigraph store by the
+code that fills a local build, so the server receives exactly the graphs (and the union) an embedded
+build would hold, and sent as standard SPARQL Update (kgapp.store.remote.upload); the statistics are
+computed from that store while the upload runs. The opt-in bulk path, for a Virtuoso on the same host,
+writes the same graphs as files straight from the sources and hands them to its bulk loader
 (kgapp.store.remote.bulk): same staging graphs, same checks. Nothing the previous build serves is
 touched until the swap. The portable swap is one update request of ``DROP SILENT GRAPH g; MOVE
 SILENT staging TO g`` per graph, then the stale graphs and the manifest; how atomic that request is
@@ -73,31 +74,27 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     bulk = bulk or BulkLoader.from_env()
     client = SparqlClient(spec, UPDATE_TIMEOUT)
     build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    store = ox.Store()  # in memory: filled and read back several times faster than on disk
-    counts, distinct = fill(store, files, graphs, base_iri)
+    files, graphs = list(files), list(graphs)
+    names = list(dict.fromkeys([str(s.graph) for s in files] + [n for n, _ in graphs]))
     previous = read_manifest(client)
     _drop_leftovers(client, previous)
-    direct = previous is None and not _holds_any(client, [*counts, UNION_GRAPH])
+    direct = previous is None and not _holds_any(client, [*names, UNION_GRAPH])
     if direct:
         say("no kgapp build on the server yet: loading straight into the served graphs, the manifest last")
-    staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(counts)}
+    staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(names)}
     staged_manifest = MANIFEST_GRAPH if direct else f"{RESERVED}staging/{build_id}/manifest"
     targets = {**staging, UNION_GRAPH: UNIONS + build_id}  # the union is loaded where it is served from
     _list_pending(client, [*targets.values(), staged_manifest], DIRECT if direct else STAGED, build_id)
     try:
-        with ThreadPoolExecutor(1) as pool:  # pages never scan the server for counts: the manifest has them
-            stats = pool.submit(compute_stats, store, (counts, distinct))
-            if bulk:
-                say(f"bulk-loading {sum(counts.values()) + distinct} quads through {bulk.folder}")
-                bulk.load(store, targets)
-            else:
-                say(f"uploading {sum(counts.values()) + distinct} quads to {spec.update_url}")
-                upload(client, store, targets)
-            _verify(client, targets, {**counts, UNION_GRAPH: distinct})
-            final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats.result(),
-                     "union": targets[UNION_GRAPH], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                     "store": str(spec)}
-        del store
+        if bulk:
+            say(f"bulk-loading {len(names)} graphs and their union through {bulk.folder}")
+            counts, distinct, stats = bulk.load(files, graphs, base_iri, targets)
+        else:
+            counts, distinct, stats = _upload(client, files, graphs, base_iri, targets, say)
+        _verify(client, targets, {**counts, UNION_GRAPH: distinct})
+        final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats,
+                 "union": targets[UNION_GRAPH], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                 "store": str(spec)}
         if direct:  # the manifest makes the build the one served; the listing goes with it
             client.update(_manifest_insert(MANIFEST_GRAPH, final) + f" ;\nDROP SILENT GRAPH <{PENDING_GRAPH}>")
             return final
@@ -111,6 +108,19 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     _list_pending(client, old, STAGED, build_id)
     _drop_staging(client, [*staging.values(), staged_manifest, *old] if bulk else old, say, bulk)
     return final
+
+
+def _upload(client: SparqlClient, files: list[SourceFile], graphs: list[tuple[str, Graph]], base_iri: str,
+            targets: dict[str, str], say: Callable[[str], None]) -> tuple[dict[str, int], int, dict[str, Any]]:
+    """The portable path: the graphs assembled in an in-memory store by the code that fills a local build,
+    then sent with SPARQL Update (the statistics computed meanwhile); returns the counts and statistics."""
+    store = ox.Store()  # in memory: filled and read back several times faster than on disk
+    counts, distinct = fill(store, files, graphs, base_iri)
+    with ThreadPoolExecutor(1) as pool:
+        stats = pool.submit(compute_stats, store, (counts, distinct))
+        say(f"uploading {sum(counts.values()) + distinct} quads to {client.spec.update_url}")
+        upload(client, store, targets)
+        return counts, distinct, stats.result()
 
 
 def _swap_in(client: SparqlClient, bulk: BulkLoader | None, staging: dict[str, str], staged_manifest: str,

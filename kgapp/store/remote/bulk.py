@@ -1,12 +1,13 @@
-"""Opt-in bulk path into a Virtuoso on the same host: one N-Triples file per staging graph, loaded by its bulk loader through isql.
+"""Opt-in bulk path into a Virtuoso on the same host: the build's N-Triples files, loaded by its bulk loader through isql.
 
 Set ``KGAPP_REMOTE_BULK_DIR`` to a folder the server's ``DirsAllowed`` lists (it reads the files by
 that path, so the folder must be the same on both sides) and ``KGAPP_REMOTE_ISQL`` to the server's
 SQL port (``1111``, ``host:1111``) or a full isql command (``isql-vt 1111``). The user and password
-are ``KGAPP_STORE_USER`` / ``KGAPP_STORE_PASSWORD``. Each graph goes into its own file, loaded into
-the same staging graph IRI the SPARQL Update path fills (``DB.DBA.ld_add`` + ``rdf_loader_run``
-+ ``checkpoint``); one file per graph keeps its blank nodes together. The script goes to isql on
-stdin (no shell), every SQL string is quoted, and the files are removed whatever happens.
+are ``KGAPP_STORE_USER`` / ``KGAPP_STORE_PASSWORD``. The build is written as N-Triples files straight
+from its sources (kgapp.store.remote.bulk_files: no in-memory store), each loaded into the staging
+graph the SPARQL Update path would fill (``DB.DBA.ld_add`` + ``rdf_loader_run`` + ``checkpoint``),
+the counts read back from the files while the loaders run. The script goes to isql on stdin (no
+shell), every SQL string is quoted, and the files are removed whatever happens.
 
 The swap on this path is one SQL transaction (``swap``): each served graph's quads deleted and its
 staging graph's copied in, with no transaction log (the loader keeps none either) and a checkpoint
@@ -17,17 +18,22 @@ are kept from that by kgapp.store.remote.swap_guard.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shlex
 import subprocess
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pyoxigraph as ox
+from rdflib import Graph
 
+from kgapp.sources import SourceFile
+from kgapp.store.remote import bulk_files
 from kgapp.store.remote.client import RemoteQueryError, RemoteStoreError
 from kgapp.store.remote.graphs import UNION_GRAPH
 from kgapp.store.spec import PASSWORD_ENV, USER_ENV
@@ -71,25 +77,25 @@ class BulkLoader:
     def from_env(cls) -> BulkLoader | None:
         return cls.from_settings(os.environ.get(DIR_ENV), os.environ.get(ISQL_ENV))
 
-    def load(self, store: ox.Store, staging: dict[str, str]) -> None:
-        """Write each graph of ``store`` (the union: its default graph) to a file and bulk-load it into its staging graph."""
+    def load(self, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]], base_iri: str,
+             targets: dict[str, str]) -> tuple[dict[str, int], int, dict[str, Any]]:
+        """Write the build's files (kgapp.store.remote.bulk_files) and bulk-load each into the graph ``targets``
+        names for its graph (UNION_GRAPH: the union's); returns the triples of each named graph and of the
+        union, and the union's statistics, counted from the files while the loaders run."""
         if not self.folder.is_dir():
             raise RemoteStoreError(f"{DIR_ENV} names {self.folder}, which is not a folder")
-        prefix = f"kgapp-{uuid.uuid4().hex[:12]}-"
-        files: dict[Path, str] = {}
+        prefix = self.folder / f"kgapp-{uuid.uuid4().hex[:12]}-"
         try:
-            for i, (source, target) in enumerate(staging.items()):
-                path = self.folder / f"{prefix}{i}.nt"
-                files[path] = target
-                self._write(path, store, ox.DefaultGraph() if source == UNION_GRAPH else ox.NamedNode(source))
-            self._run(files)
+            written = bulk_files.write(prefix, files, graphs, base_iri)
+            load = {**{p: targets[UNION_GRAPH] for p in written.union},
+                    **{p: targets[g] for g, p in written.named.items()}}
+            with ThreadPoolExecutor(1) as pool:
+                counted = pool.submit(bulk_files.count, written)
+                self._run(load)
+                return counted.result()
         finally:
-            for path in files:
+            for path in self.folder.glob(glob.escape(prefix.name) + "*"):
                 path.unlink(missing_ok=True)
-
-    def _write(self, path: Path, store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> None:
-        ox.serialize((q.triple for q in store.quads_for_pattern(None, None, None, graph)), str(path),
-                     ox.RdfFormat.N_TRIPLES)
 
     def swap(self, moves: dict[str, str], drop: list[str]) -> None:
         """In one transaction, each graph of ``moves`` (graph → its staging graph) gets its staging graph's quads
