@@ -20,6 +20,7 @@ from rdflib import Graph
 
 from kgapp import __version__
 from kgapp.build.load import to_graph
+from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
 from kgapp.sources import SourceFile
 
 FOLDER = "cache"
@@ -36,6 +37,20 @@ def inputs_key(sources: list[SourceFile], base_iri: str) -> str:
     for s in sources:
         h.update(f"{s.role}\0{s.graph}\0{s.path.name}\0{s.sha256()}\0".encode())
     return h.hexdigest()
+
+
+def graph_keys(sources: list[dict[str, str]], base_iri: str, key: str) -> dict[str, str]:
+    """What decides each named graph's triples, as a digest: for a source graph its own files (``sources``: a
+    manifest's entries, with their role and sha256) and how they are parsed; for the inferred and validation
+    graphs every input (``key``, inputs_key). Two builds with equal keys hold the same triples in that graph."""
+    parts: dict[str, list[str]] = {}
+    for s in sources:
+        parts.setdefault(s["graph"], []).append(f"{s['role']}\0{Path(s['file']).name}\0{s['sha256']}")
+    keys = {}
+    for graph, files in parts.items():
+        h = hashlib.sha256("\0".join([__version__, base_iri, BLANK_NODE_IDS, *files]).encode())
+        keys[graph] = h.hexdigest()
+    return {**keys, str(INFERRED_GRAPH): key, str(VALIDATION_GRAPH): key}
 
 
 def load(root: Path, key: str) -> tuple[Graph, Graph] | None:

@@ -163,11 +163,12 @@ def build(config: Config, progress: Progress | None = None) -> BuildResult:
     cached = cache.load(root, key)
 
     def manifest(report: Report, inferred: Graph) -> dict:
+        files = [{"file": str(s.path), "graph": str(s.graph), "role": s.role, "sha256": s.sha256()} for s in sources]
         return {
             "base_iri": config.base_iri,
             "inputs_key": key,
-            "sources": [{"file": str(s.path), "graph": str(s.graph), "role": s.role, "sha256": s.sha256()}
-                        for s in sources],
+            "sources": files,
+            "graph_keys": cache.graph_keys(files, config.base_iri, key),  # a remote rebuild keeps graphs whose key stays
             "validation": {"violations": len(report.violations), "warnings": len(report.warnings)},
             "inferred": len(inferred),
             "prepare_seconds": round(time.perf_counter() - started, 3),  # load, validate, reason so far

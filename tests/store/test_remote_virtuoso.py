@@ -8,6 +8,10 @@ import time
 import pytest
 from answers import answer
 from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
+from kept_graphs import (
+    assert_a_changed_file_reloads_only_its_graphs,
+    assert_a_graph_altered_on_the_server_is_loaded_again,
+)
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from swap_probe import (
@@ -192,17 +196,21 @@ def test_failed_upload_keeps_the_previous_build(remote_store_spec, server, monke
 
 
 def test_a_killed_build_is_cleaned_up_by_the_next(remote_store_spec, server, monkeypatch):
+    left: list[str] = []
+
     def killed(client, store, staging):
-        client.update(f"INSERT DATA {{ GRAPH <{next(iter(staging.values()))}> {{ <urn:s> <urn:p> 1 }} }}")
+        left.extend(staging.values())  # the union's graph at least: it is loaded whatever changed
+        client.update(" ;\n".join(f"INSERT DATA {{ GRAPH <{g}> {{ <urn:s> <urn:p> 1 }} }}" for g in left))
         raise KeyboardInterrupt  # the process dies mid-upload: no chance to clean up
     monkeypatch.setattr(remote_build, "upload", killed)
     monkeypatch.setattr(remote_build, "_drop_staging", lambda *args: None)
     with pytest.raises(KeyboardInterrupt):
         build(Config.from_mapping({"store": remote_store_spec}))
-    assert [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/")]
+    assert left and set(left) <= set(graphs_on(server))
     monkeypatch.undo()
     build(Config.from_mapping({"store": remote_store_spec}))
-    assert not [g for g in graphs_on(server) if g.startswith(RESERVED + "staging/") or g == PENDING_GRAPH]
+    on_server = graphs_on(server)
+    assert not set(left) & set(on_server) and PENDING_GRAPH not in on_server
 
 
 def test_a_first_build_loads_straight_into_the_served_graphs(store, remote_store_spec, server, monkeypatch):
@@ -318,3 +326,11 @@ def test_a_marker_a_killed_build_left_is_ignored_after_a_while(remote_store_spec
 
 def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(remote_store_spec, tmp_path):
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(remote_store_spec, tmp_path)
+
+
+def test_a_rebuild_loads_only_the_graphs_whose_files_changed(store, remote_store_spec, monkeypatch, tmp_path):
+    assert_a_changed_file_reloads_only_its_graphs(remote_store_spec, store, monkeypatch, tmp_path, (remote_build, "upload"))
+
+
+def test_a_graph_altered_on_the_server_is_loaded_again(store, remote_store_spec, server, monkeypatch):
+    assert_a_graph_altered_on_the_server_is_loaded_again(remote_store_spec, server, store, monkeypatch, (remote_build, "upload"))

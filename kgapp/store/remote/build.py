@@ -22,7 +22,9 @@ kgapp.store.remote.store). The first build into a server that holds no kgapp bui
 graphs loads straight into the served graph IRIs too and writes the manifest last: no reader serves a
 server without a manifest, so there is nothing to swap, and no staging graph to copy or empty. The
 graphs are listed as loaded directly first; a build that dies meanwhile leaves them for the next build
-to drop, which it does only while there is still no manifest.
+to drop, which it does only while there is still no manifest. A rebuild loads only the named graphs
+whose inputs changed (by the keys both manifests record, kgapp.build.cache.graph_keys) or that no
+longer hold what the served build recorded; the others stay as they are served, never swapped.
 """
 
 from __future__ import annotations
@@ -81,13 +83,16 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     direct = previous is None and not _holds_any(client, [*names, UNION_GRAPH])
     if direct:
         say("no kgapp build on the server yet: loading straight into the served graphs, the manifest last")
-    staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(names)}
+    kept = _unchanged(client, previous, manifest.get("graph_keys") or {}, names) if previous else set()
+    if kept:
+        say(f"{len(kept)} of {len(names)} graphs unchanged since the served build: kept as they are, not loaded")
+    staging = {g: g if direct else f"{RESERVED}staging/{build_id}/{i}" for i, g in enumerate(names) if g not in kept}
     staged_manifest = MANIFEST_GRAPH if direct else f"{RESERVED}staging/{build_id}/manifest"
     targets = {**staging, UNION_GRAPH: UNIONS + build_id}  # the union is loaded where it is served from
     _list_pending(client, [*targets.values(), staged_manifest], DIRECT if direct else STAGED, build_id)
     try:
         if bulk:
-            say(f"bulk-loading {len(names)} graphs and their union through {bulk.folder}")
+            say(f"bulk-loading {len(staging)} graphs and the union through {bulk.folder}")
             counts, distinct, stats = bulk.load(files, graphs, base_iri, targets)
         else:
             counts, distinct, stats = _upload(client, files, graphs, base_iri, targets, say)
@@ -98,7 +103,8 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
         if direct:  # the manifest makes the build the one served; the listing goes with it
             client.update(_manifest_insert(MANIFEST_GRAPH, final) + f" ;\nDROP SILENT GRAPH <{PENDING_GRAPH}>")
             return final
-        _swap_in(client, bulk, staging, staged_manifest, previous, final, say)
+        stale = [g for g in (previous or {}).get("graphs", {}) if g not in names]
+        _swap_in(client, bulk, staging, staged_manifest, stale, final, say)
     except BaseException:
         _drop_staging(client, [*targets.values(), staged_manifest], say, bulk)
         raise
@@ -118,15 +124,15 @@ def _upload(client: SparqlClient, files: list[SourceFile], graphs: list[tuple[st
     counts, distinct = fill(store, files, graphs, base_iri)
     with ThreadPoolExecutor(1) as pool:
         stats = pool.submit(compute_stats, store, (counts, distinct))
-        say(f"uploading {sum(counts.values()) + distinct} quads to {client.spec.update_url}")
+        say(f"uploading {sum(counts[g] for g in targets if g in counts) + distinct} quads to {client.spec.update_url}")
         upload(client, store, targets)
         return counts, distinct, stats.result()
 
 
 def _swap_in(client: SparqlClient, bulk: BulkLoader | None, staging: dict[str, str], staged_manifest: str,
-             previous: dict[str, Any] | None, final: dict[str, Any], say: Callable[[str], None]) -> None:
-    """Swap the staging graphs and the manifest in, between the marker's writing and its removal."""
-    stale = [g for g in (previous or {}).get("graphs", {}) if g not in staging]
+             stale: list[str], final: dict[str, Any], say: Callable[[str], None]) -> None:
+    """Swap the staging graphs and the manifest in, and drop the ``stale`` graphs, between the marker's writing
+    and its removal."""
     if bulk:
         client.update(_manifest_insert(staged_manifest, final))
     say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
@@ -146,11 +152,25 @@ def _list_pending(client: SparqlClient, graphs: list[str], how: str, build_id: s
         f"<{g}> <{how}> {ox.Literal(build_id)} ." for g in graphs)))
 
 
+def _unchanged(client: SparqlClient, previous: dict[str, Any], keys: dict[str, str], names: list[str]) -> set[str]:
+    """The served graphs this build need not load: the same inputs decide them (equal keys in the two manifests,
+    kgapp.build.cache.graph_keys) and they still hold what the served build recorded."""
+    old, recorded = previous.get("graph_keys") or {}, previous.get("graphs") or {}
+    same = [g for g in names if keys.get(g) and old.get(g) == keys[g] and g in recorded]
+    held = _held(client, same) if same else {}
+    return {g for g in same if held.get(g, 0) == recorded[g]}
+
+
+def _held(client: SparqlClient, graphs: Iterable[str]) -> dict[str, int]:
+    """The triples each of ``graphs`` holds on the server (a graph it does not hold is left out)."""
+    params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", g) for g in graphs]
+    return {r["g"].value: int(r["n"].value) for r in cast(ox.QuerySolutions, client.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, graph=False))}
+
+
 def _verify(client: SparqlClient, staging: dict[str, str], expected: dict[str, int]) -> None:
     """Every staging graph holds exactly what was sent: a server that drops data silently fails the build."""
-    params = [("default-graph-uri", NO_GRAPH)] + [("named-graph-uri", s) for s in staging.values()]
-    got = {r["g"].value: int(r["n"].value) for r in cast(ox.QuerySolutions, client.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, graph=False))}
+    got = _held(client, staging.values())
     for source, target in staging.items():
         if got.get(target, 0) != expected[source]:
             raise RemoteQueryError(f"the server holds {got.get(target, 0)} of the {expected[source]} triples "
