@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import resource
 import statistics
@@ -41,7 +42,13 @@ from kgapp.namespaces import DEFAULT_BASE_IRI, GRAPH, INFERRED_GRAPH, VALIDATION
 from kgapp.store import open_store  # noqa: E402
 from kgapp.store.remote.bulk import BulkLoader  # noqa: E402
 from kgapp.store.remote.client import SparqlClient  # noqa: E402
-from kgapp.store.remote.graphs import RESERVED, UNION_GRAPH  # noqa: E402
+from kgapp.store.remote.graphs import (  # noqa: E402
+    MANIFEST_GRAPH,
+    MANIFEST_PROPERTY,
+    RESERVED,
+    UNION_GRAPH,
+    read_manifest,
+)
 from kgapp.store.spec import parse_store  # noqa: E402
 
 LOOKUP = ("SELECT ?c ?label WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"%s\" ; "
@@ -91,6 +98,16 @@ def load_step(server: Virtuoso, embedded_root: Path, spec: str, data: Path) -> f
     return elapsed
 
 
+def forget_graph_keys(spec: str) -> None:
+    """Take the graph keys out of the served manifest, so that the next build loads every graph again."""
+    client = SparqlClient(parse_store(spec), 600)
+    manifest = read_manifest(client) or {}
+    manifest.pop("graph_keys", None)
+    literal = ox.Literal(json.dumps(manifest, sort_keys=True))
+    client.update(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}> ; INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> "
+                  f"{{ <{MANIFEST_GRAPH}> <{MANIFEST_PROPERTY}> {literal} }} }}")
+
+
 def empty_server(server: Virtuoso, spec: str) -> None:
     """Remove kgapp's build from the server (through isql, as the loader runs: no transaction log)."""
     mine = [g for g in graphs_on(SparqlClient(parse_store(spec), 600)) if g.startswith(str(GRAPH))]
@@ -134,16 +151,19 @@ def main() -> None:
                 again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=env)  # reasoning cached
                 print(f"kgapp build --store sparql: (portable SPARQL Update) first {first:.1f} s, "
                       f"rebuild with cached reasoning {again:.1f} s")
-            bulk_first = bulk_again = bulk_empty = 0.0
+            bulk_first = bulk_again = bulk_full = bulk_empty = 0.0
             if not args.load_only:
                 bulk_first = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
                 bulk_again = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
+                forget_graph_keys(spec)  # then a rebuild that reloads every named graph, as builds before 2026-11-29 did
+                bulk_full = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
                 empty_server(server, spec)  # then a build with cached reasoning into a server with no kgapp build
                 bulk_empty = kgapp("build", "--data", str(tmp / "data"), "--store", spec, env=bulk_env)
             if not args.load_only:
                 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # any child so far: the builds
                 print(f"kgapp build --store sparql: (bulk path) first {bulk_first:.1f} s, "
-                      f"rebuild with cached reasoning {bulk_again:.1f} s, the same into an emptied server "
+                      f"rebuild with cached reasoning {bulk_again:.1f} s, the same reloading every graph {bulk_full:.1f} s, "
+                      f"into an emptied server "
                       f"{bulk_empty:.1f} s; peak RSS of a child {peak:.0f} MB")
             embedded = tmp / "embedded"
             local = kgapp("build", "--data", str(tmp / "data"), "--store", str(embedded), env=env)
@@ -156,7 +176,9 @@ def main() -> None:
             print(f"Virtuoso bulk loader (ld_dir/rdf_loader_run + checkpoint): {n} quads in {bulk:.1f} s")
             print(f"kgapp's bulk load step (files + loader + checkpoint) {step:.1f} s: {step / bulk:.2f}x the loader")
             if not args.load_only:
-                print(f"whole rebuild (fill, load + stats, verify, swap) {bulk_again:.1f} s: {bulk_again / bulk:.2f}x; "
+                print(f"rebuild, inputs unchanged (unchanged graphs kept, the union loaded) {bulk_again:.1f} s: "
+                      f"{bulk_again / bulk:.2f}x; rebuild reloading every graph (load, verify, swap) {bulk_full:.1f} s: "
+                      f"{bulk_full / bulk:.2f}x; "
                       f"cached build into an empty server (fill, load + stats, verify) {bulk_empty:.1f} s: "
                       f"{bulk_empty / bulk:.2f}x; first build {bulk_first:.1f} s: {bulk_first / bulk:.2f}x")
             if not args.requests:
