@@ -179,7 +179,7 @@ def main() -> None:
                 print(f"rebuild, inputs unchanged (unchanged graphs kept, the union loaded) {bulk_again:.1f} s: "
                       f"{bulk_again / bulk:.2f}x; rebuild reloading every graph (load, verify, swap) {bulk_full:.1f} s: "
                       f"{bulk_full / bulk:.2f}x; "
-                      f"cached build into an empty server (fill, load + stats, verify) {bulk_empty:.1f} s: "
+                      f"cached build into an empty server (files, load + counts, verify) {bulk_empty:.1f} s: "
                       f"{bulk_empty / bulk:.2f}x; first build {bulk_first:.1f} s: {bulk_first / bulk:.2f}x")
             if not args.requests:
                 return
