@@ -300,5 +300,14 @@ def main(reference: Path, data: Path) -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+
     root = Path(__file__).resolve().parent.parent
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else root.parent / "shared" / "reference", root / "data")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reference", nargs="?", type=Path, default=root.parent / "shared" / "reference",
+                        help="folder of the reference CSV files (default: ../shared/reference beside the checkout)")
+    folder = parser.parse_args().reference
+    missing = [f"{slug}.csv" for slug in CONVERTERS if not (folder / f"{slug}.csv").is_file()]
+    if missing:
+        parser.error(f"{folder} lacks {', '.join(missing)}; nothing was written")
+    main(folder, root / "data")

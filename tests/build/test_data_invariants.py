@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -149,6 +151,15 @@ def test_reference_turtle_is_what_the_tool_writes(tmp_path):
     for generated in sorted(tmp_path.glob("ref-*.ttl")):
         shipped = resource_dir("data") / generated.name
         assert shipped.read_text(encoding="utf-8") == generated.read_text(encoding="utf-8"), generated.name
+
+
+@pytest.mark.parametrize("args, code, says", [(["--help"], 0, "usage: reference_to_turtle.py"),
+                                               (["/nonexistent-reference"], 2, "lacks medicare-pfs-indicators.csv")])
+def test_the_reference_tool_answers_help_and_a_wrong_folder_in_one_line(args, code, says):
+    tool = resource_dir("data").parent / "tools" / "reference_to_turtle.py"
+    done = subprocess.run([sys.executable, str(tool), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code and says in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "wrote" not in done.stdout
 
 
 def test_every_icd10cm_code_matches_the_library(data):
