@@ -17,6 +17,7 @@ from rdflib.compare import isomorphic
 from swap_probe import (
     EXTRA,
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
+    assert_checked_during_the_grace,
     assert_old_or_new,
 )
 from virtuoso import graphs_on
@@ -125,7 +126,7 @@ def test_the_served_union_is_kept_when_a_build_died_before_its_cleanup(store, bu
 
     def counted(client, build_id):  # what a reader of the served build gets just before the swap
         seen.append(int(next(iter(served.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"].value))
-        announce(client, build_id)
+        return announce(client, build_id)
     monkeypatch.setattr(remote_build, "announce", counted)
     build(Config.from_mapping({"store": bulk_spec}))  # drops the leftovers first, then swaps
     assert seen == [store.triple_count]
@@ -239,3 +240,7 @@ def test_a_rebuild_loads_only_the_graphs_whose_files_changed(store, bulk_spec, m
 
 def test_a_graph_altered_on_the_server_is_loaded_again(store, bulk_spec, server, monkeypatch):
     assert_a_graph_altered_on_the_server_is_loaded_again(bulk_spec, server, store, monkeypatch, (BulkLoader, "load"))
+
+
+def test_the_build_is_checked_while_the_swap_is_announced(store, bulk_spec, server, monkeypatch):
+    assert_checked_during_the_grace(bulk_spec, server, monkeypatch, (BulkLoader, "swap"))

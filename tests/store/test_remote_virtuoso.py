@@ -16,6 +16,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from swap_probe import (
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
+    assert_checked_during_the_grace,
     assert_old_or_new,
 )
 from virtuoso import clear_kgapp_graphs, graphs_on
@@ -334,3 +335,7 @@ def test_a_rebuild_loads_only_the_graphs_whose_files_changed(store, remote_store
 
 def test_a_graph_altered_on_the_server_is_loaded_again(store, remote_store_spec, server, monkeypatch):
     assert_a_graph_altered_on_the_server_is_loaded_again(remote_store_spec, server, store, monkeypatch, (remote_build, "upload"))
+
+
+def test_the_build_is_checked_while_the_swap_is_announced(store, remote_store_spec, server, monkeypatch):
+    assert_checked_during_the_grace(remote_store_spec, server, monkeypatch, (remote_build, "_swap"))

@@ -10,9 +10,9 @@ touched until the swap. The portable swap is one update request of ``DROP SILENT
 SILENT staging TO g`` per graph, then the stale graphs and the manifest; how atomic that request is
 depends on the server (Virtuoso runs it operation by operation: for the length of the swap a reader
 may see some graphs new and some old). The bulk path swaps in one SQL transaction instead, manifest
-included (BulkLoader.swap). On both, a marker written GRACE seconds ahead and removed after
-(kgapp.store.remote.swap_guard) keeps kgapp's readers from an answer the swap tore. Only graphs named in the
-previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
+included (BulkLoader.swap). On both, a marker written GRACE seconds ahead (the new build is checked
+meanwhile) and removed after (kgapp.store.remote.swap_guard) keeps kgapp's readers from an answer the
+swap tore. Only graphs named in the previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
 graphs, or leaves them listed for the next build to remove.
 
 Each build's union (kgapp's default graph) is loaded into a graph of its own, ``…/_kgapp/union/<build
@@ -53,7 +53,7 @@ from kgapp.store.remote.graphs import (
     read_manifest,
     union_graph,
 )
-from kgapp.store.remote.swap_guard import announce, withdraw
+from kgapp.store.remote.swap_guard import announce, wait_until, withdraw
 from kgapp.store.remote.upload import upload
 from kgapp.store.spec import RemoteSpec
 from kgapp.store.stats import compute as compute_stats
@@ -96,15 +96,20 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
             counts, distinct, stats = bulk.load(files, graphs, base_iri, targets)
         else:
             counts, distinct, stats = _upload(client, files, graphs, base_iri, targets, say)
-        _verify(client, targets, {**counts, UNION_GRAPH: distinct})
-        final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats,
-                 "union": targets[UNION_GRAPH], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                 "store": str(spec)}
-        if direct:  # the manifest makes the build the one served; the listing goes with it
-            client.update(_manifest_insert(MANIFEST_GRAPH, final) + f" ;\nDROP SILENT GRAPH <{PENDING_GRAPH}>")
-            return final
-        stale = [g for g in (previous or {}).get("graphs", {}) if g not in names]
-        _swap_in(client, bulk, staging, staged_manifest, stale, final, say)
+        ready = None if direct else announce(client, build_id)  # readers hold back answers a swap could tear
+        try:
+            _verify(client, targets, {**counts, UNION_GRAPH: distinct})
+            final = {**manifest, "build": build_id, "graphs": counts, "triples": distinct, "stats": stats,
+                     "union": targets[UNION_GRAPH], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "store": str(spec)}
+            if ready is None:  # the manifest makes the build the one served; the listing goes with it
+                client.update(_manifest_insert(MANIFEST_GRAPH, final) + f" ;\nDROP SILENT GRAPH <{PENDING_GRAPH}>")
+                return final
+            stale = [g for g in (previous or {}).get("graphs", {}) if g not in names]
+            _swap_in(client, bulk, staging, staged_manifest, stale, final, ready, say)
+        finally:
+            if ready is not None:
+                withdraw(client)
     except BaseException:
         _drop_staging(client, [*targets.values(), staged_manifest], say, bulk)
         raise
@@ -130,20 +135,17 @@ def _upload(client: SparqlClient, files: list[SourceFile], graphs: list[tuple[st
 
 
 def _swap_in(client: SparqlClient, bulk: BulkLoader | None, staging: dict[str, str], staged_manifest: str,
-             stale: list[str], final: dict[str, Any], say: Callable[[str], None]) -> None:
-    """Swap the staging graphs and the manifest in, and drop the ``stale`` graphs, between the marker's writing
-    and its removal."""
+             stale: list[str], final: dict[str, Any], ready: float, say: Callable[[str], None]) -> None:
+    """Swap the staging graphs and the manifest in, and drop the ``stale`` graphs, once the marker written
+    before the build was checked has stood for its grace (``ready``, swap_guard)."""
     if bulk:
         client.update(_manifest_insert(staged_manifest, final))
     say(f"swapping {len(staging)} graphs in (and dropping {len(stale)} stale ones)")
-    announce(client, final["build"])  # kgapp's readers hold back answers the swap could tear (swap_guard)
-    try:
-        if bulk:
-            bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
-        else:
-            _swap(client, _swap_ops(staging, stale, final), say)
-    finally:
-        withdraw(client)
+    wait_until(ready)
+    if bulk:
+        bulk.swap({**staging, MANIFEST_GRAPH: staged_manifest}, stale)
+    else:
+        _swap(client, _swap_ops(staging, stale, final), say)
 
 
 def _list_pending(client: SparqlClient, graphs: list[str], how: str, build_id: str) -> None:

@@ -4,7 +4,8 @@ Virtuoso reads at read committed: a query running while a large transaction comm
 its rows old and some new (a test caught a union graph with 3,431 of its 4,025 quads), and SPARQL
 gives a reader no snapshot to ask for. So kgapp's builder and readers keep a protocol on the server:
 
-1. the builder writes a marker (the new build's id) into ``…/_kgapp/swap`` and waits GRACE seconds;
+1. the builder writes a marker (the new build's id) into ``…/_kgapp/swap`` and lets GRACE seconds pass
+   (checking the new build meanwhile);
 2. it swaps the graphs in (one SQL transaction on the bulk path, DROP + MOVE per graph otherwise);
 3. when the swap has returned, it removes the marker (also when the swap failed).
 
@@ -43,10 +44,16 @@ class SwapInProgress(StoreUnavailable):
     """A new build was being swapped in on the server for the whole of the query's time budget: 503."""
 
 
-def announce(client: SparqlClient, build_id: str) -> None:
-    """Write the marker, then wait until every reader has had GRACE seconds to see it."""
+def announce(client: SparqlClient, build_id: str) -> float:
+    """Write the marker; returns the monotonic time from which the swap may start (GRACE seconds on, when every
+    reader has had the time to see it: the builder checks the new build meanwhile)."""
     client.update(f"INSERT DATA {{ GRAPH <{SWAP_GRAPH}> {{ <{SWAP_GRAPH}> <{SWAP_PROPERTY}> {ox.Literal(build_id)} }} }}")
-    time.sleep(GRACE)
+    return time.monotonic() + GRACE
+
+
+def wait_until(ready: float) -> None:
+    """Sleep until ``ready`` (announce's answer)."""
+    time.sleep(max(0.0, ready - time.monotonic()))
 
 
 def withdraw(client: SparqlClient) -> None:
