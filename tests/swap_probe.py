@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from pathlib import Path
-
-import pytest
 
 from kgapp.build import build
 from kgapp.config import Config
@@ -69,33 +66,3 @@ def assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(spec: str, fo
     finally:
         build(Config.from_mapping({"store": spec}))
 
-
-def assert_checked_during_the_grace(spec: str, server, monkeypatch, swapper: tuple[object, str]) -> None:
-    """The new build is verified after the swap marker is written, the swap (``swapper``) starts no sooner than
-    GRACE after it, and a build that fails its check leaves no marker behind."""
-    from kgapp.store.remote import build as remote_build
-    from kgapp.store.remote.client import RemoteQueryError
-    from kgapp.store.remote.graphs import SWAP_GRAPH
-    from kgapp.store.remote.swap_guard import GRACE
-
-    events: list[tuple[str, float]] = []
-
-    def note(name: str, call):
-        def noted(*args):
-            events.append((name, time.monotonic()))
-            return call(*args)
-        return noted
-    for module, name in ((remote_build, "announce"), (remote_build, "_verify"), swapper):
-        monkeypatch.setattr(module, name, note(name, getattr(module, name)))
-    build(Config.from_mapping({"store": spec}))
-    order = [name for name, _ in events]
-    at = dict(events)
-    assert order == ["announce", "_verify", swapper[1]] and at[swapper[1]] - at["announce"] >= GRACE
-    assert at["_verify"] - at["announce"] < GRACE  # checked while the marker stands, not after its grace
-
-    def broken(*args):
-        raise RemoteQueryError("injected: the server lost data")
-    monkeypatch.setattr(remote_build, "_verify", broken)
-    with pytest.raises(RemoteQueryError, match="injected"):
-        build(Config.from_mapping({"store": spec}))
-    assert not bool(server.query(f"ASK {{ GRAPH <{SWAP_GRAPH}> {{ ?s ?p ?o }} }}", [], graph=False))

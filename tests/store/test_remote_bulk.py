@@ -8,16 +8,12 @@ import shutil
 import pytest
 from answers import answer
 from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
-from kept_graphs import (
-    assert_a_changed_file_reloads_only_its_graphs,
-    assert_a_graph_altered_on_the_server_is_loaded_again,
-)
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
+from rebuilds import SCENARIOS, RemotePath
 from swap_probe import (
     EXTRA,
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
-    assert_checked_during_the_grace,
     assert_old_or_new,
 )
 from virtuoso import graphs_on
@@ -234,13 +230,7 @@ def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_path)
 
 
-def test_a_rebuild_loads_only_the_graphs_whose_files_changed(store, bulk_spec, monkeypatch, tmp_path):
-    assert_a_changed_file_reloads_only_its_graphs(bulk_spec, store, monkeypatch, tmp_path, (BulkLoader, "load"))
 
-
-def test_a_graph_altered_on_the_server_is_loaded_again(store, bulk_spec, server, monkeypatch):
-    assert_a_graph_altered_on_the_server_is_loaded_again(bulk_spec, server, store, monkeypatch, (BulkLoader, "load"))
-
-
-def test_the_build_is_checked_while_the_swap_is_announced(store, bulk_spec, server, monkeypatch):
-    assert_checked_during_the_grace(bulk_spec, server, monkeypatch, (BulkLoader, "swap"))
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+def test_a_rebuild(scenario, store, bulk_spec, server, monkeypatch, tmp_path):
+    scenario(RemotePath(bulk_spec, server, (BulkLoader, "load"), (BulkLoader, "swap")), store, monkeypatch, tmp_path)

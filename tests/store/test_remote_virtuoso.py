@@ -8,15 +8,11 @@ import time
 import pytest
 from answers import answer
 from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
-from kept_graphs import (
-    assert_a_changed_file_reloads_only_its_graphs,
-    assert_a_graph_altered_on_the_server_is_loaded_again,
-)
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from rebuilds import SCENARIOS, RemotePath
 from swap_probe import (
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
-    assert_checked_during_the_grace,
     assert_old_or_new,
 )
 from virtuoso import clear_kgapp_graphs, graphs_on
@@ -329,13 +325,7 @@ def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(remote_store_sp
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(remote_store_spec, tmp_path)
 
 
-def test_a_rebuild_loads_only_the_graphs_whose_files_changed(store, remote_store_spec, monkeypatch, tmp_path):
-    assert_a_changed_file_reloads_only_its_graphs(remote_store_spec, store, monkeypatch, tmp_path, (remote_build, "upload"))
 
-
-def test_a_graph_altered_on_the_server_is_loaded_again(store, remote_store_spec, server, monkeypatch):
-    assert_a_graph_altered_on_the_server_is_loaded_again(remote_store_spec, server, store, monkeypatch, (remote_build, "upload"))
-
-
-def test_the_build_is_checked_while_the_swap_is_announced(store, remote_store_spec, server, monkeypatch):
-    assert_checked_during_the_grace(remote_store_spec, server, monkeypatch, (remote_build, "_swap"))
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+def test_a_rebuild(scenario, store, remote_store_spec, server, monkeypatch, tmp_path):
+    scenario(RemotePath(remote_store_spec, server, (remote_build, "upload"), (remote_build, "_swap")), store, monkeypatch, tmp_path)

@@ -1,0 +1,107 @@
+"""Rebuild scenarios run on both remote paths: only the graphs whose inputs changed (or that were altered on the
+server) are loaded, and the new build is checked while the swap is announced."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kgapp.build import build
+from kgapp.config import Config
+from kgapp.namespaces import INFERRED_GRAPH, VALIDATION_GRAPH
+from kgapp.sources import graph_for, resource_dir
+from kgapp.store import open_store
+from kgapp.store.remote import build as remote_build
+from kgapp.store.remote.client import RemoteQueryError, SparqlClient
+from kgapp.store.remote.graphs import SWAP_GRAPH, UNION_GRAPH
+from kgapp.store.remote.swap_guard import GRACE
+
+GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+@dataclass(frozen=True)
+class RemotePath:
+    """A remote store built through one path: its setting, a client of its server, and the functions that load
+    (its last argument: graph → target) and swap."""
+
+    spec: str
+    server: SparqlClient
+    loader: tuple[object, str]
+    swapper: tuple[object, str]
+
+
+def _loaded(spec: str, monkeypatch, loader: tuple[object, str], data: Path | None = None) -> set[str]:
+    """Build, and say which graphs ``loader`` (its last argument: graph → target) was handed."""
+    seen: set[str] = set()
+    load = getattr(*loader)
+    monkeypatch.setattr(*loader, lambda *args: (seen.update(args[-1]), load(*args))[1])
+    build(Config.from_mapping({"store": spec, **({"data_dirs": [data]} if data else {})}))
+    monkeypatch.setattr(*loader, load)
+    return seen
+
+
+def _graph_counts(store) -> dict[str, int]:
+    return {r["g"].value: int(r["n"].value) for r in store.query(GRAPH_COUNTS)}
+
+
+def a_changed_file_reloads_only_its_graphs(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
+    spec, loader = path.spec, path.loader
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    assert _loaded(spec, monkeypatch, loader, data) == {UNION_GRAPH}  # the same files: every named graph kept
+    with open(data / "ref-nerves.ttl", "a", encoding="utf-8") as f:
+        f.write("# the same triples, other bytes\n")
+    before = open_store(spec).manifest
+    loaded = _loaded(spec, monkeypatch, loader, data)
+    changed = str(graph_for(data / "ref-nerves.ttl"))
+    assert loaded == {changed, str(INFERRED_GRAPH), str(VALIDATION_GRAPH), UNION_GRAPH}
+    after = open_store(spec)
+    assert after.manifest["build"] != before["build"]
+    assert {g for g, k in after.manifest["graph_keys"].items() if before["graph_keys"][g] != k} == {
+        changed, str(INFERRED_GRAPH), str(VALIDATION_GRAPH)}
+    assert _graph_counts(after) == _graph_counts(store) and after.triple_count == store.triple_count
+
+
+def a_graph_altered_on_the_server_is_loaded_again(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
+    spec, server, loader = path.spec, path.server, path.loader
+    graph = str(graph_for(Path("ref-nerves.ttl")))
+    _loaded(spec, monkeypatch, loader)  # the shipped data served, whatever an earlier test left
+    server.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert graph not in _graph_counts(open_store(spec))
+    assert _loaded(spec, monkeypatch, loader) == {graph, UNION_GRAPH}
+    assert _graph_counts(open_store(spec)) == _graph_counts(store)
+
+
+def the_build_is_checked_while_the_swap_is_announced(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
+    """The new build is verified after the swap marker is written, the swap starts no sooner than GRACE after
+    it, and a build that fails its check leaves no marker behind."""
+    spec, server, swapper = path.spec, path.server, path.swapper
+    events: list[tuple[str, float]] = []
+
+    def note(name: str, call):
+        def noted(*args):
+            events.append((name, time.monotonic()))
+            return call(*args)
+        return noted
+    for module, name in ((remote_build, "announce"), (remote_build, "_verify"), swapper):
+        monkeypatch.setattr(module, name, note(name, getattr(module, name)))
+    build(Config.from_mapping({"store": spec}))
+    order = [name for name, _ in events]
+    at = dict(events)
+    assert order == ["announce", "_verify", swapper[1]] and at[swapper[1]] - at["announce"] >= GRACE
+    assert at["_verify"] - at["announce"] < GRACE  # checked while the marker stands, not after its grace
+
+    def broken(*args):
+        raise RemoteQueryError("injected: the server lost data")
+    monkeypatch.setattr(remote_build, "_verify", broken)
+    with pytest.raises(RemoteQueryError, match="injected"):
+        build(Config.from_mapping({"store": spec}))
+    assert not bool(server.query(f"ASK {{ GRAPH <{SWAP_GRAPH}> {{ ?s ?p ?o }} }}", [], graph=False))
+
+
+SCENARIOS = [a_changed_file_reloads_only_its_graphs, a_graph_altered_on_the_server_is_loaded_again,
+             the_build_is_checked_while_the_swap_is_announced]
