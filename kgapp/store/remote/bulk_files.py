@@ -35,9 +35,6 @@ class GraphFiles:
     named: dict[str, Path]
     union: list[Path]
 
-    def all(self) -> list[Path]:
-        return [*self.union, *self.named.values()]
-
 
 def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]], base_iri: str) -> GraphFiles:
     """Write ``prefix``-named files into its folder: the union's first (the bulk loader takes files in name order,
