@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,9 +117,16 @@ def parse_quads(source: SourceFile, graph: ox.NamedNode, base_iri: str = DEFAULT
     node the store holds. A different ``salt`` gives the same statements other blank nodes.
     """
     move = _own_blank_nodes(_rebaser(base_iri), f"{salt}|{source.graph}")
-    try:
+    with reading(source):
         return [ox.Quad(move(q.subject), q.predicate, move(q.object), graph)
                 for q in ox.parse(path=str(source.path), format=source.ox_format)]
+
+
+@contextmanager
+def reading(source: SourceFile) -> Iterator[None]:
+    """Turn what parsing ``source`` can raise into a SourceError naming the file (and the line and column)."""
+    try:
+        yield
     except SyntaxError as e:
         message = str(e).split(" (", 1)[0] if e.lineno else str(e)
         raise SourceError(source.path, message, e.lineno, e.offset) from None

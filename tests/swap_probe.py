@@ -65,4 +65,3 @@ def assert_a_reader_that_knew_the_old_build_is_answered_by_the_new(spec: str, fo
         assert n == old + 1 and reader.manifest["union"] != union
     finally:
         build(Config.from_mapping({"store": spec}))
-

@@ -12,8 +12,8 @@ depends on the server (Virtuoso runs it operation by operation: for the length o
 may see some graphs new and some old). The bulk path swaps in one SQL transaction instead, manifest
 included (BulkLoader.swap). On both, a marker written GRACE seconds ahead (the new build is checked
 meanwhile) and removed after (kgapp.store.remote.swap_guard) keeps kgapp's readers from an answer the
-swap tore. Only graphs named in the previous manifest or under ``…/graph/_kgapp/`` are ever dropped; a failed build removes its staging
-graphs, or leaves them listed for the next build to remove.
+swap tore. Only graphs named in the previous manifest or under ``…/graph/_kgapp/`` are ever dropped;
+a failed build removes its staging graphs, or leaves them listed for the next build to remove.
 
 Each build's union (kgapp's default graph) is loaded into a graph of its own, ``…/_kgapp/union/<build
 id>``, which the manifest names: it is never copied, the manifest's swap switches readers to it, and the

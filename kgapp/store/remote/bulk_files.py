@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kgapp.sources import SourceError, SourceFile, parse_quads, store_salt
+from kgapp.sources import SourceFile, parse_quads, reading, store_salt
 from kgapp.store.stats import from_lines
 from kgapp.store.writer import graph_quads, loads_natively
 
@@ -80,9 +80,7 @@ def _write_part(out: BinaryIO, part: SourceFile | Graph, name: str, base_iri: st
     if isinstance(part, Graph):
         ox.serialize((q.triple for q in graph_quads(part, name)), out, NT)
     elif loads_natively(part, base_iri):
-        try:
+        with reading(part):
             ox.serialize(ox.parse(path=str(part.path), format=part.ox_format), out, NT)
-        except (SyntaxError, OSError, ValueError) as e:
-            raise SourceError(part.path, str(e).split(" (", 1)[0]) from None
     else:
         ox.serialize((q.triple for q in parse_quads(part, ox.NamedNode(name), base_iri, store_salt(part))), out, NT)
