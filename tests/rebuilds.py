@@ -103,5 +103,32 @@ def the_build_is_checked_while_the_swap_is_announced(path: RemotePath, store, mo
     assert not bool(server.query(f"ASK {{ GRAPH <{SWAP_GRAPH}> {{ ?s ?p ?o }} }}", [], graph=False))
 
 
+LEXICAL_VARIANTS = """@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<urn:kgapp:test:decimal> <urn:kgapp:test:value> "0.80"^^xsd:decimal, "0.8"^^xsd:decimal, "+.8"^^xsd:decimal .
+<urn:kgapp:test:integer> <urn:kgapp:test:value> "01"^^xsd:integer, "1"^^xsd:integer, "+1"^^xsd:integer .
+<urn:kgapp:test:boolean> <urn:kgapp:test:value> "1"^^xsd:boolean, "true"^^xsd:boolean .
+<urn:kgapp:test:double> <urn:kgapp:test:value> "1.0E0"^^xsd:double, "1E0"^^xsd:double, "1"^^xsd:double .
+<urn:kgapp:test:date> <urn:kgapp:test:value> "2026-11-29"^^xsd:date, "2026-11-29Z"^^xsd:date, "2026-11-29+00:00"^^xsd:date .
+<urn:kgapp:test:text> <urn:kgapp:test:value> "0.80", "0.8" .
+"""
+
+
+def one_value_in_two_lexical_forms_is_counted_once(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
+    """A graph stating one value in two lexical forms ("0.80" and "0.8") builds, and holds what an embedded
+    build of the same files holds."""
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    (data / "ref-lexical.ttl").write_text(LEXICAL_VARIANTS, encoding="utf-8")
+    build(Config.from_mapping({"store": path.spec, "data_dirs": [data]}))
+    embedded = tmp_path / "embedded"
+    build(Config.from_mapping({"store": str(embedded), "data_dirs": [data]}))
+    expected = open_store(str(embedded))
+    served = open_store(path.spec)
+    assert _graph_counts(served) == _graph_counts(expected) and served.triple_count == expected.triple_count
+    assert served.manifest["stats"] == expected.manifest["stats"]
+    build(Config.from_mapping({"store": path.spec}))  # the shipped data again, for the tests after this one
+
+
 SCENARIOS = [a_changed_file_reloads_only_its_graphs, a_graph_altered_on_the_server_is_loaded_again,
-             the_build_is_checked_while_the_swap_is_announced]
+             the_build_is_checked_while_the_swap_is_announced,
+             one_value_in_two_lexical_forms_is_counted_once]

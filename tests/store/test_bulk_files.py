@@ -95,3 +95,16 @@ def test_duplicates_and_two_files_of_one_graph_are_counted_once(tmp_path):
     assert stats["classes"] == {"urn:C": 2} and stats["properties"]["urn:p"] == 1 and stats["entities"] == 2
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("t-")) == [
         "t-0-union.nt", "t-1-0000.nt", "t-2-0000.nt", "t-2-0001.nt"]  # the rdflib graph's goes into 0-union
+
+
+def test_one_value_in_two_lexical_forms_is_counted_as_a_store_holds_it(tmp_path):
+    data = tmp_path / "a.ttl"
+    data.write_text('@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+                    '<urn:x> <urn:p> "0.80"^^xsd:decimal, "0.8"^^xsd:decimal, "01"^^xsd:integer, "1"^^xsd:integer, '
+                    '"1"^^xsd:boolean, "true"^^xsd:boolean, "0.80", "0.8", "0.8"@en .\n'
+                    '_:b <urn:p> "+1"^^xsd:integer, 1 .\n')
+    written = bulk_files.write(tmp_path / "t-", [SourceFile(data, URIRef("urn:g"), "data")], [], DEFAULT_BASE_IRI)
+    embedded = ox.Store()
+    embedded.load(path=str(data), format=ox.RdfFormat.TURTLE)
+    counts, distinct, _ = bulk_files.count(written)
+    assert len(embedded) == 7 and counts == {"urn:g": 7} and distinct == 7

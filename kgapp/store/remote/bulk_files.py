@@ -6,7 +6,8 @@ same files again: a source without blank nodes through a second name for its fil
 graphs with blank nodes back to back in one file, so that a node keeps one label where the reasoner's
 and the validator's triples meet it. The server merges the triples the graphs share, as an RDF merge
 does. The counts the build verifies and the statistics of its manifest come from the files' distinct
-lines: pyoxigraph writes a triple as one canonical line.
+lines: pyoxigraph writes a triple as one line, and a line with an XSD-typed literal is first put in its
+canonical form ("0.80" and "0.8" as decimals are one value, which Oxigraph and Virtuoso both store once).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kgapp.store.stats import from_lines
 from kgapp.store.writer import graph_quads, loads_natively
 
 NT = ox.RdfFormat.N_TRIPLES
+XSD_TYPED = b"^^<http://www.w3.org/2001/XMLSchema#"
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,32 @@ def count(written: GraphFiles) -> tuple[dict[str, int], int, dict[str, Any]]:
     seen: set[bytes] = set()
     counts = {}
     for name, path in written.named.items():
-        with open(path, "rb") as f:
-            lines = set(f)
+        data = path.read_bytes()
+        lines = canonical(set(data.splitlines(keepends=True)), _typed(data))
         counts[name] = len(lines)
         seen |= lines
     return counts, len(seen), from_lines(seen, counts)
+
+
+def canonical(lines: set[bytes], typed: set[bytes]) -> set[bytes]:
+    """``lines`` (N-Triples as pyoxigraph writes them) with every XSD-typed literal in its canonical lexical form,
+    as a store holds it: ``typed``, the lines with such a literal, pass through a scratch Oxigraph store."""
+    if not typed:
+        return lines
+    scratch = ox.Store()
+    scratch.bulk_load(b"".join(typed), NT)
+    written = scratch.dump(format=NT, from_graph=ox.DefaultGraph()) or b""  # bytes when no output is given
+    return (lines - typed) | set(written.splitlines(keepends=True))
+
+
+def _typed(data: bytes) -> set[bytes]:
+    """The lines of ``data`` that hold an XSD-typed literal (found by searching, ~5x faster than testing each line)."""
+    found, i = set(), data.find(XSD_TYPED)
+    while i >= 0:
+        end = data.find(b"\n", i) + 1 or len(data)
+        found.add(data[data.rfind(b"\n", 0, i) + 1:end])
+        i = data.find(XSD_TYPED, end)
+    return found
 
 
 def _write_part(out: BinaryIO, part: SourceFile | Graph, name: str, base_iri: str) -> None:
