@@ -108,3 +108,14 @@ def test_one_value_in_two_lexical_forms_is_counted_as_a_store_holds_it(tmp_path)
     embedded.load(path=str(data), format=ox.RdfFormat.TURTLE)
     counts, distinct, _ = bulk_files.count(written)
     assert len(embedded) == 7 and counts == {"urn:g": 7} and distinct == 7
+
+
+def test_a_blank_node_keeps_its_label_through_the_canonical_form(tmp_path):
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    a.write_text('_:n1 <urn:p> "01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    b.write_text('_:n1 <urn:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+                 '_:n2 <urn:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    written = bulk_files.GraphFiles({"urn:a": a, "urn:b": b}, [])
+    counts, distinct, _ = bulk_files.count(written)
+    assert counts == {"urn:a": 1, "urn:b": 2} and distinct == 2  # _:n1's triple is one triple in the union
+    assert bulk_files.canonical({b"_:n1 <urn:p> 1 .\n"}, set()) == {b"_:n1 <urn:p> 1 .\n"}

@@ -28,6 +28,7 @@ from kgapp.store.writer import graph_quads, loads_natively
 
 NT = ox.RdfFormat.N_TRIPLES
 XSD_TYPED = b"^^<http://www.w3.org/2001/XMLSchema#"
+_BNODE = b"<urn:x-kgapp-bnode:"  # a blank subject's stand-in through the scratch store, which renames blank nodes
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,11 @@ def canonical(lines: set[bytes], typed: set[bytes]) -> set[bytes]:
     as a store holds it: ``typed``, the lines with such a literal, pass through a scratch Oxigraph store."""
     if not typed:
         return lines
-    scratch = ox.Store()
-    scratch.bulk_load(b"".join(typed), NT)
+    scratch = ox.Store()  # a literal is an object: a blank node can only be the subject
+    scratch.bulk_load(b"".join(_BNODE + t[2:].replace(b" ", b"> ", 1) if t[:2] == b"_:" else t for t in typed), NT)
     written = scratch.dump(format=NT, from_graph=ox.DefaultGraph()) or b""  # bytes when no output is given
-    return (lines - typed) | set(written.splitlines(keepends=True))
+    return (lines - typed) | {b"_:" + t[len(_BNODE):].replace(b"> ", b" ", 1) if t.startswith(_BNODE) else t
+                              for t in written.splitlines(keepends=True)}
 
 
 def _typed(data: bytes) -> set[bytes]:
