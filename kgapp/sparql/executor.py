@@ -16,6 +16,8 @@ are answered in the request thread, inside a slot (``fast_path``), and answers a
 (kgapp.sparql.cache, ``result_cache``). Any other store (a remote one) is queried in the request
 thread; its own HTTP timeout bounds the work. A caller on the lean path's lane (kgapp.sparql.lane)
 leaves it for every wait (a slot, a worker's answer, a remote store's reply) and for a star that may be wide.
+``steps`` is the same work as a generator that yields each wait for a worker (kgapp.sparql.steps), so that an
+event loop can await it; on the loop (the ``INLINE`` lane) a star that may be wide goes to a worker too.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from kgapp.sparql.answer import answer
 from kgapp.sparql.bounded import star_kind
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
-from kgapp.sparql.lane import Lane, left_when_long, released
+from kgapp.sparql.lane import INLINE, Lane, WouldWait, left_when_long, released
 from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
 from kgapp.sparql.request import QueryRequest
+from kgapp.sparql.steps import Signal, Steps, Wait, drive
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
 from kgapp.sparql_text import check_query
 from kgapp.store.base import Store
@@ -94,6 +97,12 @@ class QueryExecutor:
         pool. A cut answer links to ``cap_link`` in its body. A query of a client that already holds a slot,
         or that kept slots busy lately (``low_priority_after``), runs in the low-priority pool. A caller
         holding ``lane`` (kgapp.sparql.lane) leaves it while this waits: for a slot, a worker, a remote store."""
+        return drive(self.steps(request, accept, cap_link, client, lane))
+
+    def steps(self, request: QueryRequest, accept: str | None, cap_link: str | None = None, client: str = "-",
+              lane: Lane | None = None) -> Steps[Answer]:
+        """``run`` as steps that yield each wait for a query worker's answer (kgapp.sparql.steps). On the
+        ``INLINE`` lane a query for a worker goes on only with a free slot and an idle worker, else WouldWait."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         key = (self._build, request, accept, cap_link) if self.cache is not None else None
         if key is not None and (cached := self.cache.get(key)) is not None:  # type: ignore[union-attr]
@@ -109,11 +118,16 @@ class QueryExecutor:
         began = time.monotonic()
         try:
             star = star_kind(request.text) if self.pooled and self.fast_path else None  # judged once per shape
-            if self.pooled and star is None:
+            # On the loop a star that may be wide goes to a worker too: awaiting its answer costs the loop nothing.
+            if self.pooled and (star is None or lane is INLINE and star != "narrow"):
                 low = self.slots.held_by(client) > 1 or self.slots.is_heavy(client)
-                left = max(0.0, self.queue_wait - (time.monotonic() - waited))
-                with released(lane):
-                    result = self._pooled(request, accept, cap_link, client, low, left)
+                if lane is INLINE:  # the waits for a worker and for its answer are yielded, not slept
+                    worker = yield from self._free_worker(client, low, waited + self.queue_wait)
+                    result = yield from self._pooled(worker, request, accept, cap_link, client)
+                else:
+                    with released(lane):
+                        worker = self.pool.checkout(client, low, max(0.0, self.queue_wait - (time.monotonic() - waited)))
+                        result = yield from self._pooled(worker, request, accept, cap_link, client)
             elif star != "narrow":  # a remote store's reply may take seconds;
                 with released(lane):  # a bounded star on an IRI anchor may find thousands of rows
                     result = self._in_thread(request, accept, cap_link)
@@ -148,15 +162,24 @@ class QueryExecutor:
         fmt, written = answer(self.store, request, accept, self.max_rows, cap_link, self.fast_path, on_long)
         return Answer(fmt.content_type, written.body, written.rows, written.truncated)
 
-    def _pooled(self, request: QueryRequest, accept: str | None, cap_link: str | None, client: str, low: bool,
-                wait: float) -> Answer:
-        worker = self.pool.checkout(client, low, wait)
+    def _free_worker(self, client: str, low: bool, until: float) -> Steps[WorkerProcess]:
+        """An idle worker, waited for until a checkin frees one (by ``until``); WouldWait if one must be started."""
+        while (worker := self.pool.try_checkout(client, low)) is None:
+            if self.pool.startable():
+                raise WouldWait  # a start takes a core for a while: a request thread's work
+            if until <= time.monotonic() or not (yield Signal(self.pool.on_checkin, until - time.monotonic())):
+                raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
+                                    {"Retry-After": RETRY_AFTER})
+        return worker
+
+    def _pooled(self, worker: WorkerProcess, request: QueryRequest, accept: str | None, cap_link: str | None,
+                client: str) -> Steps[Answer]:
         job = {"text": request.text, "default": request.default_graphs, "named": request.named_graphs,
                "formats": request.formats, "base": request.base_iri, "accept": accept, "max_rows": self.max_rows,
                "cap_link": cap_link, "planned": self.fast_path}
         try:
             worker.conn.send_bytes(json.dumps(job).encode())
-            if not worker.conn.poll(self.timeout):
+            if not (yield Wait(worker.conn, self.timeout)):
                 raise TimeoutError
             header = json.loads(worker.conn.recv_bytes())
             body = worker.receive_body() if header["status"] == 200 else b""
@@ -168,6 +191,9 @@ class QueryExecutor:
         except (EOFError, OSError):
             self.pool.checkin(worker, client, keep=False)  # killed by close(), or died: replaced on demand
             raise self._died(worker) from None
+        except BaseException:  # the steps were closed while waiting (their caller went away): end the job
+            self.pool.checkin(worker, client, keep=False)
+            raise
         self.pool.checkin(worker, client, keep=not header.get("recycle"))
         if header["status"] != 200:
             raise ProtocolError(header["status"], header["message"], header["headers"])

@@ -11,6 +11,10 @@ answer that turns out wide (``left_when_long``: past kgapp.sparql.results.LONG_R
 triples, side by side: lookups' p99 6-7 ms against 10-12 without the lane, at the same rate. A plain
 lock instead (a newcomer may take it before the thread woken for it) answered 5-10 % more lookups a
 second but raised the p99 to 12-15 ms (benchmarks/README.md, "The lane").
+
+On an event loop (kgapp.web.asgi) a request is first tried ``INLINE``: a stand-in lane whose leaving
+raises ``WouldWait`` before anything waits, so the loop answers what needs no wait and hands the rest to a
+request thread, where it starts again on the real lane.
 """
 
 from __future__ import annotations
@@ -65,6 +69,28 @@ class Lane:
 
     def locked(self) -> bool:
         return self._busy
+
+
+class WouldWait(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by the ``INLINE`` lane where a request would wait or run long: answer it in a request thread."""
+
+
+class _Inline(Lane):
+    """A lane for a request answered on an event loop's thread: leaving it, i.e. waiting, is not allowed."""
+
+    def acquire(self) -> None:
+        pass
+
+    def release(self) -> None:
+        raise WouldWait
+
+    @contextmanager
+    def _released(self) -> Iterator[None]:
+        raise WouldWait
+        yield  # pragma: no cover - a generator that never yields
+
+
+INLINE: Lane = _Inline()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -47,6 +48,7 @@ class WorkerPool:
         self._busy: set[WorkerProcess] = set()
         self._out = 0  # workers checked out or being started for a checkout
         self._lock = threading.Lock()
+        self._wakers: list[Callable[[], None]] = []  # called at the next checkin (on_checkin)
         self.closed = False
 
     def checkout(self, who: str, low: bool, timeout: float) -> WorkerProcess:
@@ -64,6 +66,37 @@ class WorkerPool:
         except BaseException:
             self._release(who, low)
             raise
+
+    def on_checkin(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` once, from the thread that checks a worker in next (or closes the pool)."""
+        with self._lock:
+            self._wakers.append(wake)
+
+    def startable(self) -> bool:
+        """Whether a checkout could start a worker now rather than wait for one (the pool is below its size)."""
+        with self._lock:
+            return self._out + len(self._idle[False]) + len(self._idle[True]) < self.size
+
+    def try_checkout(self, who: str, low: bool) -> WorkerProcess | None:
+        """An idle, live worker of the pool ``checkout`` would use, held for ``who``, if one is there now and
+        nobody waits for one; else None. Never waits and never starts a worker."""
+        low = low and self.low_nice > 0
+        if low and not self.low_gate.try_acquire(who):
+            return None
+        if not self.gate.try_acquire(who):
+            if low:
+                self.low_gate.release(who)
+            return None
+        with self._lock:
+            worker = self._idle[low].pop() if self._idle[low] and not self.closed else None
+            if worker is not None and worker.process.is_alive():
+                self._out += 1
+                self._busy.add(worker)
+                return worker
+        if worker is not None:
+            worker.stop()  # died while idle: a new one starts on demand
+        self._release(who, low)
+        return None
 
     def _release(self, who: str, low: bool) -> None:
         self.gate.release(who)
@@ -118,6 +151,13 @@ class WorkerPool:
         if worker is not None:
             worker.stop()
         self._release(who, low)
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
+            wakers, self._wakers = self._wakers, []
+        for wake in wakers:
+            wake()
 
     def warm(self) -> None:
         """Start workers of the normal pool up to the bound, one after another (a start takes a core)."""
@@ -149,6 +189,7 @@ class WorkerPool:
             self.closed = True
             idle, self._idle = self._idle[False] + self._idle[True], {False: [], True: []}
             busy = list(self._busy)
+        self._wake()
         for worker in idle:
             worker.stop()
         for worker in busy:

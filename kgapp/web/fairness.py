@@ -25,6 +25,7 @@ from flask import request
 from kgapp.config import Config
 from kgapp.errors import ProtocolError
 from kgapp.sparql.gate import DECAY
+from kgapp.sparql.lane import WouldWait
 from kgapp.web.urls import split_list
 
 MAX_TRACKED = 10_000  # clients remembered; idle ones are forgotten beyond this
@@ -111,6 +112,11 @@ class Fairness:
             client.running += 1
         try:
             yield
+        except WouldWait:  # tried on an event loop, to be run again in a thread: that run pays the token
+            if self.rate:
+                with self._lock:
+                    client.tokens += 1
+            raise
         finally:
             with self._lock:
                 client.running -= 1

@@ -10,7 +10,8 @@ the executor (slots, time limit, row cap, cache), the same headers (security, CO
 flag), one line on ``kgapp.query`` and the same metrics. Everything else goes to Flask.
 Setting ``fast_path`` off leaves every request to Flask. The GETs it answers take turns on one lane
 (kgapp.sparql.lane: one request thread at a time, in arrival order), which the executor leaves while a
-request waits for a slot, a worker or a remote store, and for a bounded star that may be wide.
+request waits for a slot, a worker or a remote store, and for a bounded star that may be wide. Behind an
+event loop (kgapp.web.asgi), ``inline`` answers a GET on the loop's thread, awaiting a query worker.
 
 With ``result_cache`` on, a 200 response to a GET is kept per build as it was sent, keyed on the raw
 query string, Accept and what the endpoint's URL is made of; the same request again gets those bytes
@@ -33,8 +34,9 @@ from werkzeug.wrappers import Request
 from kgapp.errors import KgappError
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.executor import QueryTimeout
-from kgapp.sparql.lane import Lane
+from kgapp.sparql.lane import INLINE, Lane, WouldWait
 from kgapp.sparql.request import DecodedParams, check_urlencoded, parse_request
+from kgapp.sparql.steps import Steps, drive, drive_async
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving
 from kgapp.web.fairness import Fairness, RefusalLog, Refused
@@ -77,21 +79,38 @@ class LeanSparql:
         if environ.get("PATH_INFO") != PATH or method not in ("GET", "POST") \
                 or (method == "GET" and "query" not in environ.get("QUERY_STRING", "")):
             return self.next(environ, start_response)
-        if self.fairness.limited:
-            # A client over its limits is refused here, before anything is parsed: a greedy client that
-            # ignores Retry-After sends thousands of these a second, and each costs the cores everyone shares.
-            who = self.fairness.client_id(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"))
-            refused = self.fairness.would_refuse(who)
-            if refused is not None:
-                return self._refuse(method, who, refused, start_response)
+        refused = self._refused(method, environ, start_response)
+        if refused is not None:
+            return refused
         if method == "POST":
             return self.next(environ, start_response)
         with self.lane.held():  # kgapp.sparql.lane: one thread at a time, left while waiting
-            answered = self._get(environ, start_response)
+            answered = drive(self._get(environ, start_response, self.lane))
         return self.next(environ, start_response) if answered is None else answered
 
-    def _get(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
-        """The answer to a GET with a query, or None to leave the request to Flask."""
+    async def inline(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
+        """The answer to a GET /sparql?query=… on an event loop's thread (kgapp.web.asgi), a query worker's
+        answer awaited; None where it would wait otherwise (for a slot, a worker, a remote store) or run
+        long in this process (a wide star): then call this app in a request thread."""
+        refused = self._refused("GET", environ, start_response)
+        if refused is not None:
+            return refused
+        try:
+            return await drive_async(self._get(environ, start_response, INLINE))
+        except WouldWait:
+            return None
+
+    def _refused(self, method: str, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
+        """A client over its limits is refused before anything is parsed: a greedy client that ignores
+        Retry-After sends thousands of these a second, and each costs the cores everyone shares."""
+        if not self.fairness.limited:
+            return None
+        who = self.fairness.client_id(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"))
+        refused = self.fairness.would_refuse(who)
+        return None if refused is None else self._refuse(method, who, refused, start_response)
+
+    def _get(self, environ: dict, start_response: Callable, lane: Lane) -> Steps[Iterable[bytes] | None]:
+        """The answer to a GET with a query, or None to leave the request to Flask (as steps: kgapp.sparql.steps)."""
         method = "GET"
         cache, key, hit = self._cached(environ)
         args = None
@@ -111,7 +130,9 @@ class LeanSparql:
                     status, headers, body = 200, hit.headers, hit.body
                 else:
                     assert args is not None
-                    status, headers, body = self._query(environ, args, entry, who)
+                    status, headers, body = yield from self._query(environ, args, entry, who, lane)
+        except WouldWait:
+            raise  # tried on an event loop: the request starts again in a thread, logged and counted there
         except KgappError as e:
             metrics = self.app.extensions.get("kgapp.metrics")
             if metrics is not None and isinstance(e, Refused):
@@ -158,8 +179,8 @@ class LeanSparql:
                                                  ("Content-Length", str(len(body)))])
         return [body]
 
-    def _query(self, environ: dict, args: DecodedParams, entry: dict, who: str
-               ) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _query(self, environ: dict, args: DecodedParams, entry: dict, who: str, lane: Lane
+               ) -> Steps[tuple[int, list[tuple[str, str]], bytes]]:
         base = self._endpoint(environ)
         query = parse_request("GET", environ.get("CONTENT_TYPE"), args, MultiDict(), b"",
                               max_length=self.config.max_query_length, base_iri=base)
@@ -167,8 +188,8 @@ class LeanSparql:
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:
-            result = served.executor.run(query, environ.get("HTTP_ACCEPT"), base + "#" + ROW_CAP_ANCHOR, who,
-                                         self.lane)
+            result = yield from served.executor.steps(query, environ.get("HTTP_ACCEPT"), base + "#" + ROW_CAP_ANCHOR,
+                                                      who, lane)
         finally:
             self.serving.release(served)
         entry.update(rows=result.rows, truncated=result.truncated)

@@ -2,14 +2,13 @@
 
 granian (a Rust HTTP server) serves the app from one worker process that it starts; the app is made
 there by ``kgapp.web.wsgi.served_app`` from the same settings (passed as KGAPP_* variables), so this
-process stays small (it never loads the app). granian's own SIGHUP handling (restart its workers, cutting
+process stays small (it never loads the app); ``kgapp.web.asgi`` puts it behind granian's ASGI interface. granian's own SIGHUP handling (restart its workers, cutting
 in-flight queries) is replaced by passing the signal on to the worker, whose app then looks at `current`
 on its next request, as under waitress: in-flight queries finish on the build they started on.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ import socket
 from kgapp.config import Config
 
 BOUND_ENV = "KGAPP_BOUND_ADDRESS"  # read by kgapp.web.wsgi in the worker
+THREADS_ENV = "KGAPP_REQUEST_THREADS"  # read by kgapp.web.asgi in the worker
 
 
 def bound_address(host: str, port: int) -> str:
@@ -38,9 +38,9 @@ def run_granian(config: Config, host: str, port: int, threads: int) -> None:
 
     os.environ["KGAPP_STORE"] = str(config.store)  # a path or sparql:…; credentials stay in their own variables
     os.environ[BOUND_ENV] = bound_address(host, port)
-    server = _Server("kgapp.web.wsgi:served_app", address=host, port=port, interface=Interfaces.WSGI,
-                     factory=True, workers=1, blocking_threads=max(1, threads), log_level=LogLevels.warning,
-                     workers_kill_timeout=10)
-    # Its note on more threads than cores does not apply: the threads mostly wait for query workers.
-    logging.getLogger("_granian").addFilter(lambda r: "Python threads" not in r.getMessage())
+    os.environ[THREADS_ENV] = str(max(1, threads))
+    # ASGI: lookups are answered on the event loop, every other request in one of ``threads`` request threads
+    # (kgapp.web.asgi).
+    server = _Server("kgapp.web.asgi:served_asgi", address=host, port=port, interface=Interfaces.ASGI,
+                     factory=True, workers=1, log_level=LogLevels.warning, workers_kill_timeout=10)
     server.serve()

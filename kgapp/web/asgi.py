@@ -1,0 +1,172 @@
+"""The app behind granian's ASGI interface: /sparql GETs answered on the event loop, other requests in threads.
+
+A lookup costs ~115 µs of CPU in one thread, but under a WSGI server's eight request threads each request
+also paid for handing the interpreter lock (GIL) from thread to thread: at 70k triples one process answered
+~3,900 lookups a second, ~7,200 when one thread took them all (benchmarks/README.md, "Seventh session"). Here
+the loop's thread answers a GET /sparql itself (kgapp.web.lean's ``inline``): a refusal, a kept answer, a
+narrow query in process, and a query for a worker, whose waits (for a worker to free, for its answer) are
+awaited while the loop answers others (kgapp.sparql.steps). What would block the loop (starting a worker,
+waiting for a slot, a remote store's reply) and every other route run in one of ``threads`` request threads,
+as under a WSGI server, on the lean path's lane. A request thread is handed the whole request (its body read
+on the loop, at most the app's MAX_CONTENT_LENGTH and one byte more) and hands back the answer's first
+``BUFFERED`` bytes: two hand-overs a request, where a2wsgi's own bridge made one for every message sent (an
+answer's later chunks, e.g. an export's, come one hand-over each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from a2wsgi.wsgi import build_environ
+from flask import Flask
+
+from kgapp.web.lean import LeanSparql
+from kgapp.web.server import THREADS_ENV
+from kgapp.web.sparql import PATH
+from kgapp.web.wsgi import served_app
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+BUFFERED = 1 << 20  # an answer's bytes handed back with its status; the rest follows chunk by chunk
+Started = tuple[int, list[tuple[bytes, bytes]]]
+
+
+class LoopFront:
+    """An ASGI app over a kgapp Flask app (why: the module's docstring)."""
+
+    def __init__(self, app: Flask, threads: int = 8):
+        self.app = app
+        self.lean = app.wsgi_app if isinstance(app.wsgi_app, LeanSparql) else None
+        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="kgapp-request")
+        self.body_cap = int(app.config.get("MAX_CONTENT_LENGTH") or 1 << 20) + 1
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return  # no websockets here: the server closes the connection
+        scope = _ascii_query(scope)
+        if self.lean is not None and scope["method"] == "GET" and scope["path"] == PATH \
+                and b"query" in scope["query_string"]:
+            answered = await self._inline(scope)
+            if answered is not None:
+                status, headers, body = answered
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.threads(scope, receive, send)
+
+    async def threads(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request in a request thread (the app as under a WSGI server)."""
+        body = await self._body(receive)
+        if body is None:
+            return  # the client went away
+        environ = build_environ(scope, io.BytesIO(body))  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        (status, headers), first, rest = await loop.run_in_executor(self.pool, _call, self.app, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        try:
+            await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
+            while rest is not None:
+                chunk = await loop.run_in_executor(self.pool, next, rest, None)
+                await send({"type": "http.response.body", "body": chunk or b"", "more_body": chunk is not None})
+                if chunk is None:
+                    rest = None
+        finally:
+            if rest is not None:  # the client went away mid-answer: end the app's iterator in a thread
+                loop.run_in_executor(self.pool, _close, rest)
+
+    async def _body(self, receive: Receive) -> bytes | None:
+        """The request's body, read on the loop up to ``body_cap`` bytes (the app answers 413 beyond its limit)."""
+        parts: list[bytes] = []
+        size = 0
+        while size < self.body_cap:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if not message.get("more_body"):
+                break
+        return b"".join(parts)
+
+    async def _inline(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        assert self.lean is not None
+        environ = build_environ(scope, io.BytesIO(b""))  # type: ignore[arg-type]  # a GET has no body
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+        body = await self.lean.inline(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+        if body is None:
+            return None
+        status, headers = started[0]
+        return int(status[:3]), [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers], \
+            b"".join(body)
+
+
+def _call(app: Flask, environ: dict) -> tuple[Started, bytes, Iterator[bytes] | None]:
+    """Run the WSGI app (in a request thread): its status and headers, its first bytes, and an iterator over the
+    rest when there is more than ``BUFFERED`` (closed by the caller), else None."""
+    started: list[Started] = []
+    parts: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        started[:] = [(int(status[:3]), [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers])]
+        return parts.append  # WSGI's write(): kept before the body
+    iterable: Iterable[bytes] = app(environ, start_response)
+    chunks = iter(iterable)
+    size = 0
+    try:
+        for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size >= BUFFERED:
+                return started[0], b"".join(parts), _closing(chunks, iterable)
+    except BaseException:
+        _close(iterable)
+        raise
+    _close(iterable)
+    return started[0], b"".join(parts), None
+
+
+def _closing(chunks: Iterator[bytes], iterable: Iterable[bytes]) -> Iterator[bytes]:
+    """The rest of an answer; its iterable is closed when the rest is read or the generator is closed."""
+    try:
+        yield from chunks
+    finally:
+        _close(iterable)
+
+
+def _close(iterable: Iterable[bytes]) -> None:
+    close = getattr(iterable, "close", None)
+    if close is not None:
+        close()
+
+
+def _ascii_query(scope: Scope) -> Scope:
+    """``scope`` with any raw non-ASCII byte of its query string percent-encoded (the same URL to a decoder):
+    WSGI's QUERY_STRING is built from it as ASCII."""
+    raw: bytes = scope["query_string"]
+    if raw.isascii():
+        return scope
+    return {**scope, "query_string": b"".join(b"%%%02X" % b if b > 127 else bytes((b,)) for b in raw)}
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})  # the app's workers end with the process
+            return
+
+
+def served_asgi() -> LoopFront:
+    """granian's factory, called in its worker process: the app from the KGAPP_* settings."""
+    return LoopFront(served_app(), int(os.environ.get(THREADS_ENV, "8")))

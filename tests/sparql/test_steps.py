@@ -1,0 +1,69 @@
+"""A query's steps (kgapp.sparql.steps) are driven the same in a thread and on an event loop: waits on a pipe and on
+a signal, their time limits, and steps closed when their caller goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from multiprocessing import Pipe
+
+import pytest
+
+from kgapp.sparql.steps import Signal, Wait, drive, drive_async
+
+
+def waiting(wait: Wait | Signal, seen: list):
+    """Steps that wait once and answer what they were sent; ``seen`` records how they ended."""
+    try:
+        got = yield wait
+        seen.append(got)
+        return got
+    except GeneratorExit:
+        seen.append("closed")
+        raise
+
+
+def both(steps_for) -> list:
+    """What the same steps answer when driven in this thread and on a loop."""
+    return [drive(steps_for()), asyncio.run(drive_async(steps_for()))]
+
+
+def test_a_pipe_with_data_is_readable_and_an_empty_one_times_out():
+    reader, writer = Pipe(duplex=False)
+    writer.send_bytes(b"x")
+    assert both(lambda: waiting(Wait(reader, 1.0), [])) == [True, True]
+    reader.recv_bytes()
+    assert both(lambda: waiting(Wait(reader, 0.05), [])) == [False, False]
+
+
+def test_a_pipe_written_later_wakes_the_loop():
+    reader, writer = Pipe(duplex=False)
+    threading.Timer(0.1, writer.send_bytes, [b"x"]).start()
+    assert asyncio.run(drive_async(waiting(Wait(reader, 5.0), []))) is True
+
+
+def test_a_signal_from_another_thread_wakes_either_driver_and_a_missing_one_times_out():
+    def from_a_thread(wake):
+        threading.Timer(0.05, wake).start()
+    assert both(lambda: waiting(Signal(from_a_thread, 5.0), [])) == [True, True]
+    assert both(lambda: waiting(Signal(lambda wake: None, 0.05), [])) == [False, False]
+
+
+def test_steps_cancelled_on_the_loop_are_closed():
+    reader, _ = Pipe(duplex=False)
+    seen: list = []
+
+    async def cancelled() -> None:
+        task = asyncio.ensure_future(drive_async(waiting(Wait(reader, 30.0), seen)))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    asyncio.run(cancelled())
+    assert seen == ["closed"]
+
+
+def test_a_wake_after_the_loop_closed_is_ignored():
+    kept = []
+    assert asyncio.run(drive_async(waiting(Signal(kept.append, 0.01), []))) is False
+    kept[0]()  # a checkin long after its waiter gave up and its loop closed: nothing raised
