@@ -102,7 +102,8 @@ class QueryExecutor:
     def steps(self, request: QueryRequest, accept: str | None, cap_link: str | None = None, client: str = "-",
               lane: Lane | None = None) -> Steps[Answer]:
         """``run`` as steps that yield each wait for a query worker's answer (kgapp.sparql.steps). On the
-        ``INLINE`` lane a query for a worker goes on only with a free slot and an idle worker, else WouldWait."""
+        ``INLINE`` lane the waits for a busy worker to free are yielded too; waiting for a slot, a worker's
+        start or a remote store raises WouldWait instead."""
         check_query(request.text)  # updates and SERVICE are refused without using a worker
         key = (self._build, request, accept, cap_link) if self.cache is not None else None
         if key is not None and (cached := self.cache.get(key)) is not None:  # type: ignore[union-attr]
@@ -165,7 +166,7 @@ class QueryExecutor:
     def _free_worker(self, client: str, low: bool, until: float) -> Steps[WorkerProcess]:
         """An idle worker, waited for until a checkin frees one (by ``until``); WouldWait if one must be started."""
         while (worker := self.pool.try_checkout(client, low)) is None:
-            if self.pool.startable():
+            if self.pool.startable(low):
                 raise WouldWait  # a start takes a core for a while: a request thread's work
             if until <= time.monotonic() or not (yield Signal(self.pool.on_checkin, until - time.monotonic())):
                 raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",

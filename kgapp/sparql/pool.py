@@ -72,10 +72,12 @@ class WorkerPool:
         with self._lock:
             self._wakers.append(wake)
 
-    def startable(self) -> bool:
-        """Whether a checkout could start a worker now rather than wait for one (the pool is below its size)."""
+    def startable(self, low: bool) -> bool:
+        """Whether ``checkout`` would start a worker now rather than wait for one: the pool is below its size, or
+        an idle worker of the other priority would make room."""
+        low = low and self.low_nice > 0
         with self._lock:
-            return self._out + len(self._idle[False]) + len(self._idle[True]) < self.size
+            return self._out + len(self._idle[False]) + len(self._idle[True]) < self.size or bool(self._idle[not low])
 
     def try_checkout(self, who: str, low: bool) -> WorkerProcess | None:
         """An idle, live worker of the pool ``checkout`` would use, held for ``who``, if one is there now and

@@ -210,3 +210,18 @@ async def ask(front: asgi.LoopFront, query: bytes) -> tuple[int, bytes]:
         sent.append(message)
     await front(scope_of(query), no_body, keep)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_low_priority_query_with_only_normal_workers_idle_starts_its_own_in_a_thread(traced):
+    make, threaded = traced
+    front = make(query_workers=2, low_priority_nice=10)
+    pool = executor(front).pool
+    pool.warm()  # both workers idle, at the normal priority: the pool is full
+    assert not pool.startable(False) and pool.startable(True)  # a low one would replace an idle normal one
+    slots = executor(front).slots
+    assert slots.try_acquire("127.0.0.1")  # the client already runs a query: its next one is low priority
+    try:
+        status, _, body = call(front, "/sparql", q(HEAVY))
+    finally:
+        slots.release("127.0.0.1")
+    assert status == 200 and b'"n"' in body and threaded == ["/sparql"]  # not left waiting for a checkin
