@@ -9,8 +9,8 @@ awaited while the loop answers others (kgapp.sparql.steps). What would block the
 waiting for a slot, a remote store's reply) and every other route run in one of ``threads`` request threads,
 as under a WSGI server, on the lean path's lane. A request thread is handed the whole request (its body read
 on the loop, at most the app's MAX_CONTENT_LENGTH and one byte more) and hands back the answer's first
-``BUFFERED`` bytes: two hand-overs a request, where a2wsgi's own bridge made one for every message sent (an
-answer's later chunks, e.g. an export's, come one hand-over each).
+``BUFFERED`` bytes: two hand-overs a request, where a2wsgi's own bridge made one for every message sent (a
+longer answer, e.g. an export, follows ``BUFFERED`` bytes a hand-over).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from kgapp.web.wsgi import served_app
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
-BUFFERED = 1 << 20  # an answer's bytes handed back with its status; the rest follows chunk by chunk
+BUFFERED = 1 << 20  # an answer's bytes handed back with its status, and then a hand-over at a time
 Started = tuple[int, list[tuple[bytes, bytes]]]
 
 
@@ -75,13 +75,13 @@ class LoopFront:
         try:
             await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
             while rest is not None:
-                chunk = await loop.run_in_executor(self.pool, next, rest, None)
+                chunk = await loop.run_in_executor(self.pool, _more, rest)
                 await send({"type": "http.response.body", "body": chunk or b"", "more_body": chunk is not None})
                 if chunk is None:
                     rest = None
         finally:
             if rest is not None:  # the client went away mid-answer: end the app's iterator in a thread
-                loop.run_in_executor(self.pool, _close, rest)
+                await asyncio.shield(loop.run_in_executor(self.pool, _close, rest))
 
     async def _body(self, receive: Receive) -> bytes | None:
         """The request's body, read on the loop up to ``body_cap`` bytes (the app answers 413 beyond its limit)."""
@@ -132,6 +132,19 @@ def _call(app: Flask, environ: dict) -> tuple[Started, bytes, Iterator[bytes] | 
         raise
     _close(iterable)
     return started[0], b"".join(parts), None
+
+
+def _more(chunks: Iterator[bytes]) -> bytes | None:
+    """The answer's next ``BUFFERED`` bytes or so (whole chunks), or None at its end: one hand-over for many
+    small chunks (a file is read 8 KB at a time)."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= BUFFERED:
+            break
+    return b"".join(parts) if parts else None
 
 
 def _closing(chunks: Iterator[bytes], iterable: Iterable[bytes]) -> Iterator[bytes]:

@@ -225,3 +225,39 @@ def test_a_low_priority_query_with_only_normal_workers_idle_starts_its_own_in_a_
     finally:
         slots.release("127.0.0.1")
     assert status == 200 and b'"n"' in body and threaded == ["/sparql"]  # not left waiting for a checkin
+
+
+def test_a_long_answer_streams_a_megabyte_a_hand_over_and_a_client_gone_closes_it():
+    from flask import Flask
+
+    closed: list[bool] = []
+    app = Flask("streaming")
+
+    @app.route("/long")
+    def long():
+        def chunks():
+            try:
+                for i in range(3 * 128 + 5):  # ~3 MB in 8 KB chunks, as a file is read
+                    yield bytes([i % 256]) * 8192
+            finally:
+                closed.append(True)
+        return app.response_class(chunks(), mimetype="application/octet-stream")
+
+    front = asgi.LoopFront(app, threads=1)
+    sent: list[dict] = []
+
+    async def keep(message: dict) -> None:
+        sent.append(message)
+    asyncio.run(front(scope_of(b"", "/long"), no_body, keep))
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    expected = b"".join(bytes([i % 256]) * 8192 for i in range(3 * 128 + 5))
+    assert sent[0]["status"] == 200 and b"".join(m["body"] for m in bodies) == expected
+    assert len(bodies) <= 5 and bodies[-1].get("more_body") is False and closed == [True]
+
+    async def gone(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            raise OSError("the client went away")
+    closed.clear()
+    with pytest.raises(OSError):
+        asyncio.run(front(scope_of(b"", "/long"), no_body, gone))
+    assert closed == [True]
