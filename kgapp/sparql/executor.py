@@ -40,13 +40,14 @@ from kgapp.sparql.gate import FairGate
 from kgapp.sparql.lane import INLINE, Lane, WouldWait, left_when_long, released
 from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
 from kgapp.sparql.request import QueryRequest
-from kgapp.sparql.steps import Signal, Steps, Wait, drive
+from kgapp.sparql.steps import Call, Signal, Steps, Wait, drive
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
 from kgapp.sparql_text import check_query
 from kgapp.store.base import Store
 
 _EXECUTORS: weakref.WeakSet[QueryExecutor] = weakref.WeakSet()
 CACHE_BYTES = 64 * 1024 * 1024  # answers kept per build when ``result_cache`` is on
+LONG_BODY = 256 * 1024  # a worker's answer longer than this is read in a thread when on an event loop
 
 
 class QueryTimeout(ProtocolError):
@@ -183,7 +184,11 @@ class QueryExecutor:
             if not (yield Wait(worker.conn, self.timeout)):
                 raise TimeoutError
             header = json.loads(worker.conn.recv_bytes())
-            body = worker.receive_body() if header["status"] == 200 else b""
+            body: bytes | bytearray = b""
+            if header["status"] == 200 and header.get("bytes", 0) > LONG_BODY:  # on a loop, read in a thread
+                body = yield Call(worker.receive_body)
+            elif header["status"] == 200:
+                body = worker.receive_body()
         except TimeoutError:
             self.pool.checkin(worker, client, keep=False)
             raise QueryTimeout(503, f"The query took longer than the {self.timeout:g} s this endpoint "

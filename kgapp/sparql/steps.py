@@ -2,7 +2,8 @@
 
 The executor's ``steps`` (and the lean path's on top of them) are generators that yield a ``Wait`` (a
 worker's pipe and the seconds it may take) and are sent back whether the pipe became readable in time.
-A ``Signal`` waits for a callback instead (a worker checked in). ``drive`` runs the steps in a request
+A ``Signal`` waits for a callback instead (a worker checked in); a ``Call`` runs a function that may take
+long (reading a large answer) in a thread when on a loop. ``drive`` runs the steps in a request
 thread, blocking in each wait; ``drive_async`` runs them on an event loop, which meanwhile answers other
 requests (kgapp.web.asgi). Steps closed while waiting (the caller went away) end their worker's job.
 """
@@ -13,7 +14,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -33,7 +34,14 @@ class Signal(NamedTuple):
     timeout: float
 
 
-Steps = Generator[Wait | Signal, bool, T]
+class Call(NamedTuple):
+    """Run ``fn`` where it cannot hold up others (on a loop: in a thread); the steps are sent its result, or have
+    its exception thrown in."""
+
+    fn: Callable[[], Any]
+
+
+Steps = Generator[Wait | Signal | Call, Any, T]
 
 
 def drive(steps: Steps[T]) -> T:
@@ -41,7 +49,14 @@ def drive(steps: Steps[T]) -> T:
     try:
         wait = next(steps)
         while True:
-            if isinstance(wait, Signal):
+            if isinstance(wait, Call):
+                try:
+                    result = wait.fn()
+                except Exception as e:  # noqa: BLE001 - thrown into the steps, whose handlers decide
+                    wait = steps.throw(e)
+                    continue
+                wait = steps.send(result)
+            elif isinstance(wait, Signal):
                 event = threading.Event()
                 wait.register(event.set)
                 wait = steps.send(event.wait(wait.timeout))
@@ -56,7 +71,15 @@ async def drive_async(steps: Steps[T]) -> T:
     try:
         wait = next(steps)
         while True:
-            wait = steps.send(await (signalled(*wait) if isinstance(wait, Signal) else readable(*wait)))
+            if isinstance(wait, Call):
+                try:
+                    result = await asyncio.get_running_loop().run_in_executor(None, wait.fn)
+                except Exception as e:  # noqa: BLE001 - thrown into the steps, whose handlers decide
+                    wait = steps.throw(e)
+                    continue
+                wait = steps.send(result)
+            else:
+                wait = steps.send(await (signalled(*wait) if isinstance(wait, Signal) else readable(*wait)))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     except asyncio.CancelledError:

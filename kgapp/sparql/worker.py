@@ -103,6 +103,7 @@ def _answer(store: Store, job: dict[str, Any], recycle_at: int = 0) -> tuple[byt
         log.exception("query failed unexpectedly")
         return _error(500, "The query failed inside the server."), None
     header = {"status": 200, "type": fmt.content_type, "rows": written.rows, "truncated": written.truncated,
+              "bytes": len(written.body),
               "recycle": bool(recycle_at) and _status_bytes("RssAnon:") > recycle_at}
     return json.dumps(header).encode(), written.body
 

@@ -25,7 +25,8 @@ from typing import Any
 from a2wsgi.wsgi import build_environ
 from flask import Flask
 
-from kgapp.web.lean import LeanSparql
+from kgapp.sparql.request import FORM_BODY, QUERY_BODY
+from kgapp.web.lean import LeanSparql, Posted
 from kgapp.web.server import THREADS_ENV
 from kgapp.web.sparql import PATH
 from kgapp.web.wsgi import served_app
@@ -53,19 +54,26 @@ class LoopFront:
         if scope["type"] != "http":
             return  # no websockets here: the server closes the connection
         scope = _ascii_query(scope)
-        if self.lean is not None and scope["method"] == "GET" and scope["path"] == PATH \
-                and b"query" in scope["query_string"]:
-            answered = await self._inline(scope)
-            if answered is not None:
-                status, headers, body = answered
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.threads(scope, receive, send)
+        posted = None
+        if self.lean is not None and scope["path"] == PATH:
+            if scope["method"] == "POST" and (mimetype := _mimetype(scope)) in (FORM_BODY, QUERY_BODY):
+                body = await self._body(receive)
+                if body is None:
+                    return  # the client went away
+                posted = Posted(mimetype, body)
+            if posted is not None and len(posted.body) < self.body_cap or scope["method"] == "GET" \
+                    and b"query" in scope["query_string"]:  # (a body over the cap: the app's 413, in a thread)
+                answered = await self._inline(scope, posted)
+                if answered is not None:
+                    status, headers, body = answered
+                    await send({"type": "http.response.start", "status": status, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.threads(scope, receive, send, posted.body if posted else None)
 
-    async def threads(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer the request in a request thread (the app as under a WSGI server)."""
-        body = await self._body(receive)
+    async def threads(self, scope: Scope, receive: Receive, send: Send, body: bytes | None = None) -> None:
+        """Answer the request in a request thread (the app as under a WSGI server); ``body``: read already."""
+        body = await self._body(receive) if body is None else body
         if body is None:
             return  # the client went away
         environ = build_environ(scope, io.BytesIO(body))  # type: ignore[arg-type]
@@ -97,11 +105,12 @@ class LoopFront:
                 break
         return b"".join(parts)
 
-    async def _inline(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    async def _inline(self, scope: Scope, posted: Posted | None) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         assert self.lean is not None
-        environ = build_environ(scope, io.BytesIO(b""))  # type: ignore[arg-type]  # a GET has no body
+        environ = build_environ(scope, io.BytesIO(posted.body if posted else b""))  # type: ignore[arg-type]
         started: list[tuple[str, list[tuple[str, str]]]] = []
-        body = await self.lean.inline(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+        body = await self.lean.inline(environ, lambda status, headers, exc_info=None: started.append((status, headers)),
+                                      posted)
         if body is None:
             return None
         status, headers = started[0]
@@ -159,6 +168,14 @@ def _close(iterable: Iterable[bytes]) -> None:
     close = getattr(iterable, "close", None)
     if close is not None:
         close()
+
+
+def _mimetype(scope: Scope) -> str:
+    """The request's media type: its Content-Type without parameters, lower-cased."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
 
 
 def _ascii_query(scope: Scope) -> Scope:

@@ -35,7 +35,13 @@ from kgapp.errors import KgappError
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.executor import QueryTimeout
 from kgapp.sparql.lane import INLINE, Lane, WouldWait
-from kgapp.sparql.request import DecodedParams, check_urlencoded, parse_request
+from kgapp.sparql.request import (
+    FORM_BODY,
+    QUERY_BODY,
+    DecodedParams,
+    check_urlencoded,
+    parse_request,
+)
 from kgapp.sparql.steps import Steps, drive, drive_async
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving
@@ -51,6 +57,14 @@ CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 REFUSAL_HEADERS = [("Content-Type", "text/plain; charset=utf-8"),
                    *[(k, v) for k, v in HEADERS.items() if k.lower() != "content-type"], *CORS]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A POST's body, read already (by kgapp.web.asgi), and its media type: a form or a query."""
+
+    mimetype: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -88,15 +102,16 @@ class LeanSparql:
             answered = drive(self._get(environ, start_response, self.lane))
         return self.next(environ, start_response) if answered is None else answered
 
-    async def inline(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
-        """The answer to a GET /sparql?query=… on an event loop's thread (kgapp.web.asgi), a query worker's
-        answer awaited; None where it would wait otherwise (for a slot, a worker, a remote store) or run
-        long in this process (a wide star): then call this app in a request thread."""
-        refused = self._refused("GET", environ, start_response)
+    async def inline(self, environ: dict, start_response: Callable, posted: Posted | None = None
+                     ) -> Iterable[bytes] | None:
+        """The answer to a GET /sparql?query=… (or a POST of a form or a query, its body ``posted``) on an event
+        loop's thread (kgapp.web.asgi), a query worker's answer awaited; None where it would wait otherwise
+        (for a slot, a worker, a remote store): then call this app in a request thread."""
+        refused = self._refused("POST" if posted else "GET", environ, start_response)
         if refused is not None:
             return refused
         try:
-            return await drive_async(self._get(environ, start_response, INLINE))
+            return await drive_async(self._get(environ, start_response, INLINE, posted))
         except WouldWait:
             return None
 
@@ -109,17 +124,22 @@ class LeanSparql:
         refused = self.fairness.would_refuse(who)
         return None if refused is None else self._refuse(method, who, refused, start_response)
 
-    def _get(self, environ: dict, start_response: Callable, lane: Lane) -> Steps[Iterable[bytes] | None]:
-        """The answer to a GET with a query, or None to leave the request to Flask (as steps: kgapp.sparql.steps)."""
-        method = "GET"
-        cache, key, hit = self._cached(environ)
-        args = None
+    def _get(self, environ: dict, start_response: Callable, lane: Lane, posted: Posted | None = None
+             ) -> Steps[Iterable[bytes] | None]:
+        """The answer to a GET with a query (or a POST whose body was read: ``posted``), or None to leave the
+        request to Flask (as steps: kgapp.sparql.steps). Answers to POSTs are not kept."""
+        method = "POST" if posted else "GET"
+        cache, key, hit = self._cached(environ) if posted is None else (None, (), None)
+        args, form = None, MultiDict()
         if hit is None:
             try:  # what werkzeug's Request.query_string gives, without making a Request
                 args = check_urlencoded(environ.get("QUERY_STRING", "").encode("latin-1"))
+                if posted is not None and posted.mimetype == FORM_BODY:
+                    form = check_urlencoded(posted.body)
             except KgappError:
                 args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
-            if args is None or "query" not in args:
+            if args is None or "query" not in (form if posted else args) and not (posted and posted.body
+                                                                                  and posted.mimetype == QUERY_BODY):
                 return None
         started = time.perf_counter()
         entry = dict(hit.entry) if hit is not None else {"form": "-", "id": "-"}
@@ -130,7 +150,7 @@ class LeanSparql:
                     status, headers, body = 200, hit.headers, hit.body
                 else:
                     assert args is not None
-                    status, headers, body = yield from self._query(environ, args, entry, who, lane)
+                    status, headers, body = yield from self._query(environ, args, entry, who, lane, posted, form)
         except WouldWait:
             raise  # tried on an event loop: the request starts again in a thread, logged and counted there
         except KgappError as e:
@@ -179,12 +199,15 @@ class LeanSparql:
                                                  ("Content-Length", str(len(body)))])
         return [body]
 
-    def _query(self, environ: dict, args: DecodedParams, entry: dict, who: str, lane: Lane
+    def _query(self, environ: dict, args: DecodedParams, entry: dict, who: str, lane: Lane,
+               posted: Posted | None = None, form: DecodedParams | None = None
                ) -> Steps[tuple[int, list[tuple[str, str]], bytes]]:
         base = self._endpoint(environ)
-        query = parse_request("GET", environ.get("CONTENT_TYPE"), args, MultiDict(), b"",
+        query = parse_request("POST" if posted else "GET", environ.get("CONTENT_TYPE"), args,
+                              MultiDict() if form is None else form, posted.body if posted else b"",
                               max_length=self.config.max_query_length, base_iri=base)
-        assert query is not None  # a GET with a query parameter always carries one
+        if query is None:  # a POST without a query after all: Flask's path answers it (a service description)
+            raise WouldWait
         entry.update(form=query_form(query.text) or "?", id=hashlib.sha256(query.text.encode()).hexdigest()[:12])
         served = self.serving.acquire()
         try:

@@ -9,7 +9,7 @@ from multiprocessing import Pipe
 
 import pytest
 
-from kgapp.sparql.steps import Signal, Wait, drive, drive_async
+from kgapp.sparql.steps import Call, Signal, Wait, drive, drive_async
 
 
 def waiting(wait: Wait | Signal, seen: list):
@@ -67,3 +67,23 @@ def test_a_wake_after_the_loop_closed_is_ignored():
     kept = []
     assert asyncio.run(drive_async(waiting(Signal(kept.append, 0.01), []))) is False
     kept[0]()  # a checkin long after its waiter gave up and its loop closed: nothing raised
+
+
+def test_a_call_runs_in_a_thread_on_the_loop_here_otherwise_and_its_error_is_thrown_in():
+    ran_in: list[str] = []
+
+    def where() -> str:
+        ran_in.append(threading.current_thread().name)
+        return "done"
+
+    def calling(fn):
+        try:
+            return (yield Call(fn))
+        except OSError as e:
+            return f"caught {e}"
+    assert both(lambda: calling(where)) == ["done", "done"]
+    assert ran_in[0] == threading.current_thread().name != ran_in[1]
+
+    def failing() -> str:
+        raise OSError("the pipe closed")
+    assert both(lambda: calling(failing)) == ["caught the pipe closed"] * 2

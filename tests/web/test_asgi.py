@@ -64,9 +64,9 @@ def traced(make_app, monkeypatch):
         front = asgi.LoopFront(make_app(result_cache=False, **settings), threads=2)
         handed = front.threads
 
-        async def recorded(scope, receive, send):
+        async def recorded(scope, receive, send, body=None):
             threaded.append(scope["path"])
-            await handed(scope, receive, send)
+            await handed(scope, receive, send, body)
         monkeypatch.setattr(front, "threads", recorded)
         return front
     return make, threaded
@@ -99,17 +99,47 @@ def test_a_query_for_an_idle_worker_is_awaited_on_the_loop(traced):
     assert (status, body) == (200, expected.data) and threaded == []
 
 
-def test_with_no_idle_worker_other_routes_and_posts_it_runs_in_a_request_thread(traced, monkeypatch):
+def test_with_no_idle_worker_to_start_and_for_other_routes_a_request_thread_answers(traced, monkeypatch):
     make, threaded = traced
     front = make()
     monkeypatch.setattr(type(executor(front).pool), "try_checkout", lambda self, who, low: None)
     status, _, body = call(front, "/sparql", q(HEAVY))
     assert status == 200 and b'"n"' in body
-    status, _, body = call(front, "/sparql", method="POST", body=q(LOOKUP),
-                           headers=[(b"content-type", b"application/x-www-form-urlencoded")])
-    assert status == 200 and b"/code/cpt/64612" in body
     assert call(front, "/healthz")[0] == 200
-    assert threaded == ["/sparql", "/sparql", "/healthz"]
+    assert threaded == ["/sparql", "/healthz"]
+
+
+FORM = [(b"content-type", b"application/x-www-form-urlencoded;charset=UTF-8")]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    (b"application/x-www-form-urlencoded;charset=UTF-8", q(LOOKUP)),
+    (b"application/sparql-query", LOOKUP.encode()),
+    (b"application/x-www-form-urlencoded", q(HEAVY)),
+], ids=["form", "direct", "form for a worker"])
+def test_a_posted_query_is_answered_on_the_loop_with_the_wsgi_apps_bytes(traced, content_type, body):
+    make, threaded = traced
+    front = make()
+    executor(front).pool.warm()
+    status, _, got = call(front, "/sparql", method="POST", body=body, headers=[(b"content-type", content_type)])
+    expected = front.app.test_client().post("/sparql", data=body, headers={"Accept": JSON,
+                                                                         "Content-Type": content_type.decode()})
+    assert (status, got) == (expected.status_code, expected.data) and status == 200 and threaded == []
+
+
+def test_posts_the_loop_leaves_to_a_request_thread_get_the_flask_answer_and_refusals_match(traced):
+    make, threaded = traced
+    front = make(max_query_length=100)
+    missing = call(front, "/sparql", method="POST", body=b"x=1", headers=FORM)  # no query: Flask's 400
+    assert missing[0] == 400 and b"Missing query" in missing[2]
+    too_long = call(front, "/sparql", method="POST", body=q("ASK {}" + " " * 2000), headers=FORM)
+    assert too_long[0] == 413
+    assert threaded == ["/sparql", "/sparql"]
+    utf16 = call(front, "/sparql", method="POST", body=LOOKUP.encode("utf-16"),
+                 headers=[(b"content-type", b"application/sparql-query; charset=UTF-16")])
+    flask = front.app.test_client().post("/sparql", data=LOOKUP.encode("utf-16"), headers={
+        "Content-Type": "application/sparql-query; charset=UTF-16", "Accept": JSON})
+    assert (utf16[0], utf16[2]) == (flask.status_code, flask.data) and b"/code/cpt/64612" in utf16[2]  # as declared
 
 
 def test_a_runaway_query_awaited_on_the_loop_is_stopped_and_its_worker_ended(traced):
