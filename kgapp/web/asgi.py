@@ -1,11 +1,12 @@
-"""The app behind granian's ASGI interface: /sparql GETs answered on the event loop, other requests in threads.
+"""The app behind granian's ASGI interface: /sparql queries answered on the event loop, other requests in threads.
 
 A lookup costs ~115 µs of CPU in one thread, but under a WSGI server's eight request threads each request
 also paid for handing the interpreter lock (GIL) from thread to thread: at 70k triples one process answered
 ~3,900 lookups a second, ~7,200 when one thread took them all (benchmarks/README.md, "Seventh session"). Here
-the loop's thread answers a GET /sparql itself (kgapp.web.lean's ``inline``): a refusal, a kept answer, a
-narrow query in process, and a query for a worker, whose waits (for a worker to free, for its answer) are
-awaited while the loop answers others (kgapp.sparql.steps). What would block the loop (starting a worker,
+the loop's thread answers a GET /sparql, or a POST of a form or a query (its body read on the loop), itself
+(kgapp.web.lean's ``inline``): a refusal, a kept answer, a narrow query in process, and a query for a worker,
+whose waits (for a worker to free, for its answer; a long answer is read in a thread) are awaited while the
+loop answers others (kgapp.sparql.steps). What would block the loop (starting a worker,
 waiting for a slot, a remote store's reply) and every other route run in one of ``threads`` request threads,
 as under a WSGI server, on the lean path's lane. A request thread is handed the whole request (its body read
 on the loop, at most the app's MAX_CONTENT_LENGTH and one byte more) and hands back the answer's first
