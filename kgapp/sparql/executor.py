@@ -38,7 +38,7 @@ from kgapp.sparql.bounded import star_kind
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.gate import FairGate
 from kgapp.sparql.lane import INLINE, Lane, WouldWait, left_when_long, released
-from kgapp.sparql.pool import RETRY_AFTER, WorkerPool
+from kgapp.sparql.pool import RETRY_AFTER, WorkerPool, busy_error
 from kgapp.sparql.request import QueryRequest
 from kgapp.sparql.steps import Call, Signal, Steps, Wait, drive
 from kgapp.sparql.worker import OUT_OF_MEMORY, WorkerProcess
@@ -113,8 +113,7 @@ class QueryExecutor:
         if not self.slots.try_acquire(client):
             with released(lane):
                 if not self.slots.acquire(client, timeout=self.queue_wait):
-                    raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
-                                        {"Retry-After": RETRY_AFTER})
+                    raise busy_error()
         with self._lock:
             self._in_slots += 1
         began = time.monotonic()
@@ -170,8 +169,7 @@ class QueryExecutor:
             if self.pool.startable(low):
                 raise WouldWait  # a start takes a core for a while: a request thread's work
             if until <= time.monotonic() or not (yield Signal(self.pool.on_checkin, until - time.monotonic())):
-                raise ProtocolError(503, "The endpoint is busy with other queries; try again shortly.",
-                                    {"Retry-After": RETRY_AFTER})
+                raise busy_error()
         return worker
 
     def _pooled(self, worker: WorkerProcess, request: QueryRequest, accept: str | None, cap_link: str | None,

@@ -12,9 +12,9 @@ triples, side by side: lookups' p99 6-7 ms against 10-12 without the lane, at th
 lock instead (a newcomer may take it before the thread woken for it) answered 5-10 % more lookups a
 second but raised the p99 to 12-15 ms (benchmarks/README.md, "The lane").
 
-On an event loop (kgapp.web.asgi) a request is first tried ``INLINE``: a stand-in lane whose leaving
-raises ``WouldWait`` before anything waits, so the loop answers what needs no wait and hands the rest to a
-request thread, where it starts again on the real lane.
+On an event loop (kgapp.web.asgi) a request runs on the ``INLINE`` lane, a stand-in that cannot be left:
+the waits a loop can await are yielded instead (kgapp.sparql.steps), and leaving it for any other wait raises
+``WouldWait``, so the request starts again in a request thread, on the real lane.
 """
 
 from __future__ import annotations

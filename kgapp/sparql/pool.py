@@ -29,7 +29,8 @@ START_LIMIT = 60.0
 MB = 2**20
 
 
-def _busy() -> ProtocolError:
+def busy_error() -> ProtocolError:
+    """503 for a query that found no free slot or worker in time."""
     return ProtocolError(503, "The endpoint is busy with other queries; try again shortly.", {"Retry-After": RETRY_AFTER})
 
 
@@ -56,11 +57,11 @@ class WorkerPool:
         low = low and self.low_nice > 0
         until = time.monotonic() + timeout
         if low and not self.low_gate.acquire(who, timeout):
-            raise _busy()
+            raise busy_error()
         if not self.gate.acquire(who, max(0.0, until - time.monotonic())):
             if low:
                 self.low_gate.release(who)
-            raise _busy()
+            raise busy_error()
         try:
             return self._take(low)
         except BaseException:

@@ -91,6 +91,7 @@ async def signalled(register: Callable[[Callable[[], None]], None], timeout: flo
     """Whether the callback handed to ``register`` was called within ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[bool] = loop.create_future()
+
     def wake() -> None:
         if not ready.done():
             try:
@@ -116,7 +117,6 @@ async def readable(conn: Connection, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[bool] = loop.create_future()
     fd = conn.fileno()
-
     loop.add_reader(fd, _done, ready)
     try:
         return await asyncio.wait_for(ready, timeout)

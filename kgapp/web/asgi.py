@@ -115,8 +115,7 @@ class LoopFront:
         if body is None:
             return None
         status, headers = started[0]
-        return int(status[:3]), [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers], \
-            b"".join(body)
+        return int(status[:3]), _asgi_headers(headers), b"".join(body)
 
 
 def _call(app: Flask, environ: dict) -> tuple[Started, bytes, Iterator[bytes] | None]:
@@ -126,35 +125,42 @@ def _call(app: Flask, environ: dict) -> tuple[Started, bytes, Iterator[bytes] | 
     parts: list[bytes] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
-        started[:] = [(int(status[:3]), [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers])]
+        started[:] = [(int(status[:3]), _asgi_headers(headers))]
         return parts.append  # WSGI's write(): kept before the body
     iterable: Iterable[bytes] = app(environ, start_response)
     chunks = iter(iterable)
-    size = 0
     try:
-        for chunk in chunks:
-            parts.append(chunk)
-            size += len(chunk)
-            if size >= BUFFERED:
-                return started[0], b"".join(parts), _closing(chunks, iterable)
+        done = _gather(chunks, parts)
     except BaseException:
         _close(iterable)
         raise
-    _close(iterable)
-    return started[0], b"".join(parts), None
+    if done:
+        _close(iterable)
+        return started[0], b"".join(parts), None
+    return started[0], b"".join(parts), _closing(chunks, iterable)
 
 
 def _more(chunks: Iterator[bytes]) -> bytes | None:
-    """The answer's next ``BUFFERED`` bytes or so (whole chunks), or None at its end: one hand-over for many
-    small chunks (a file is read 8 KB at a time)."""
+    """The answer's next ``BUFFERED`` bytes or so, or None at its end: one hand-over for many small chunks (a file
+    is read 8 KB at a time)."""
     parts: list[bytes] = []
-    size = 0
+    _gather(chunks, parts)
+    return b"".join(parts) if parts else None
+
+
+def _gather(chunks: Iterator[bytes], parts: list[bytes]) -> bool:
+    """Append whole chunks to ``parts`` until they hold ``BUFFERED`` bytes; True when the chunks ran out first."""
+    size = sum(map(len, parts))
     for chunk in chunks:
         parts.append(chunk)
         size += len(chunk)
         if size >= BUFFERED:
-            break
-    return b"".join(parts) if parts else None
+            return False
+    return True
+
+
+def _asgi_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 def _closing(chunks: Iterator[bytes], iterable: Iterable[bytes]) -> Iterator[bytes]:

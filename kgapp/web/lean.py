@@ -37,7 +37,6 @@ from kgapp.sparql.executor import QueryTimeout
 from kgapp.sparql.lane import INLINE, Lane, WouldWait
 from kgapp.sparql.request import (
     FORM_BODY,
-    QUERY_BODY,
     DecodedParams,
     check_urlencoded,
     parse_request,
@@ -65,6 +64,13 @@ class Posted:
 
     mimetype: str
     body: bytes
+
+
+def _asks(args: DecodedParams, form: DecodedParams, posted: Posted | None) -> bool:
+    """Whether the request carries a query: in its URL (a GET), its form, or as its body (a direct POST)."""
+    if posted is None:
+        return "query" in args
+    return "query" in form if posted.mimetype == FORM_BODY else bool(posted.body)
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,7 @@ class LeanSparql:
                     form = check_urlencoded(posted.body)
             except KgappError:
                 args = None  # invalid UTF-8: Flask's path answers the 400 (and logs it) as for every other route
-            if args is None or "query" not in (form if posted else args) and not (posted and posted.body
-                                                                                  and posted.mimetype == QUERY_BODY):
+            if args is None or not _asks(args, form, posted):
                 return None
         started = time.perf_counter()
         entry = dict(hit.entry) if hit is not None else {"form": "-", "id": "-"}

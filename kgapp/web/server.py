@@ -2,9 +2,10 @@
 
 granian (a Rust HTTP server) serves the app from one worker process that it starts; the app is made
 there by ``kgapp.web.wsgi.served_app`` from the same settings (passed as KGAPP_* variables), so this
-process stays small (it never loads the app); ``kgapp.web.asgi`` puts it behind granian's ASGI interface. granian's own SIGHUP handling (restart its workers, cutting
-in-flight queries) is replaced by passing the signal on to the worker, whose app then looks at `current`
-on its next request, as under waitress: in-flight queries finish on the build they started on.
+process stays small (it never loads the app); ``kgapp.web.asgi`` puts it behind granian's ASGI interface.
+granian's own SIGHUP handling (restart its workers, cutting in-flight queries) is replaced by passing the
+signal on to the worker, whose app then looks at `current` on its next request, as under waitress:
+in-flight queries finish on the build they started on.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run_granian(config: Config, host: str, port: int, threads: int) -> None:
     os.environ["KGAPP_STORE"] = str(config.store)  # a path or sparql:…; credentials stay in their own variables
     os.environ[BOUND_ENV] = bound_address(host, port)
     os.environ[THREADS_ENV] = str(max(1, threads))
-    # ASGI: lookups are answered on the event loop, every other request in one of ``threads`` request threads
+    # ASGI: /sparql queries are answered on the event loop, other requests in ``threads`` request threads
     # (kgapp.web.asgi).
     server = _Server("kgapp.web.asgi:served_asgi", address=host, port=port, interface=Interfaces.ASGI,
                      factory=True, workers=1, log_level=LogLevels.warning, workers_kill_timeout=10)
