@@ -11,6 +11,7 @@ requests (kgapp.web.asgi). Steps closed while waiting (the caller went away) end
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection
@@ -124,3 +125,4 @@ async def readable(conn: Connection, timeout: float) -> bool:
         return False
     finally:
         loop.remove_reader(fd)
+        os.set_blocking(fd, True)  # uvloop's add_reader (libuv's poll) left it non-blocking; the pipe is read blocking

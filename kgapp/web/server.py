@@ -5,11 +5,13 @@ there by ``kgapp.web.wsgi.served_app`` from the same settings (passed as KGAPP_*
 process stays small (it never loads the app); ``kgapp.web.asgi`` puts it behind granian's ASGI interface.
 granian's own SIGHUP handling (restart its workers, cutting in-flight queries) is replaced by passing the
 signal on to the worker, whose app then looks at `current` on its next request, as under waitress:
-in-flight queries finish on the build they started on.
+in-flight queries finish on the build they started on. The event loop is uvloop's (a declared dependency
+on Linux and macOS) where it is installed: a kept answer costs the loop a third less than on asyncio's own.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -27,7 +29,7 @@ def bound_address(host: str, port: int) -> str:
 
 def run_granian(config: Config, host: str, port: int, threads: int) -> None:
     """Serve the app over ``config``'s store from one granian worker process until interrupted."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -43,5 +45,6 @@ def run_granian(config: Config, host: str, port: int, threads: int) -> None:
     # ASGI: /sparql queries are answered on the event loop, other requests in ``threads`` request threads
     # (kgapp.web.asgi).
     server = _Server("kgapp.web.asgi:served_asgi", address=host, port=port, interface=Interfaces.ASGI,
-                     factory=True, workers=1, log_level=LogLevels.warning, workers_kill_timeout=10)
+                     factory=True, workers=1, log_level=LogLevels.warning, workers_kill_timeout=10,
+                     loop=Loops.uvloop if importlib.util.find_spec("uvloop") else Loops.asyncio)
     server.serve()

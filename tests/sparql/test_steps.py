@@ -4,6 +4,7 @@ a signal, their time limits, and steps closed when their caller goes away."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from multiprocessing import Pipe
 
@@ -87,3 +88,21 @@ def test_a_call_runs_in_a_thread_on_the_loop_here_otherwise_and_its_error_is_thr
     def failing() -> str:
         raise OSError("the pipe closed")
     assert both(lambda: calling(failing)) == ["caught the pipe closed"] * 2
+
+
+def test_a_pipe_awaited_on_uvloop_is_left_blocking_for_its_reader():
+    """uvloop (granian's loop wherever it is installed, as kgapp declares) makes a file descriptor it watches
+    non-blocking; a worker's pipe is then read with blocking calls, which would fail midway through an answer
+    (every query for a worker answered 503 "the query worker stopped")."""
+    uvloop = pytest.importorskip("uvloop")
+    reader, writer = Pipe(duplex=False)
+    threading.Timer(0.05, writer.send_bytes, [b"x"]).start()
+    loop = uvloop.new_event_loop()
+    try:
+        assert loop.run_until_complete(drive_async(waiting(Wait(reader, 5.0), []))) is True
+    finally:
+        loop.close()
+    assert os.get_blocking(reader.fileno())
+    assert reader.recv_bytes() == b"x"
+    threading.Timer(0.05, writer.send_bytes, [b"y" * 300_000]).start()  # more than one read's worth
+    assert reader.recv_bytes() == b"y" * 300_000

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ def _alive(pids: set[int]) -> set[int]:
         if state != "Z":
             alive.add(pid)
     return alive
+
+
+def _rows(port: int, query: str) -> int:
+    """The number of rows in the endpoint's JSON answer to ``query`` (raises on any status but 200)."""
+    with urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(query)}",
+            headers={"Accept": "application/sparql-results+json"}), timeout=30) as r:
+        return len(json.loads(r.read())["results"]["bindings"])
 
 
 def _ignoring_sigint() -> None:  # how a shell starts a background job: SIGINT ignored, inherited by the server
@@ -55,6 +64,11 @@ def test_each_server_answers_the_endpoint_and_stops_with_its_workers(store_copy,
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(heavy)}",
                                     timeout=30) as r:
             assert r.status == 200
+        # answers longer than a pipe holds, from a worker awaited on the event loop, several at once
+        wide = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: _rows(port, wide), range(12)))
+        assert answers == [min(3000, ready["triples"])] * 12
         children = set(descendants(process.pid)) - {process.pid}
         assert children  # at least a query worker (and granian's HTTP worker)
         process.send_signal(stop)  # as Ctrl+C, or a supervisor stopping it
