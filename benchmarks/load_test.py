@@ -20,7 +20,10 @@ client (--greedy connections from one address sending heavy queries back to back
 per-client limits; the same with limits (2 queries at once, 20 per second per client); each of these
 once with one worker pool (low_priority_nice 0) and once with the default low-priority pool for a
 client's extra queries; the baseline again; and the limits again while a new build is swapped in under
-the load (kgapp build into the served store, then /readyz must name the new build). It reports the
+the load (kgapp build into the served store, then /readyz must name the new build); and the clients alone
+beside a busy core (a process spinning at the lowest CPU priority, as the greedy client's query workers
+run): what any work on the second of two cores costs the others, the bar a greedy phase is read against.
+It reports the
 other clients' latencies per phase, and every status. --phases picks phases by name. --greedy-process
 runs the greedy client in a process of its own (a real one is not on the server's interpreter lock), and
 --polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries, and
@@ -314,12 +317,16 @@ def report(args, elapsed, stats, statuses, problems, memory, connections, config
 LIMITS = {"max_queries_per_client": 2, "rate_limit": 20.0, "rate_burst": 40, "max_query_time_per_client": 5.0}
 NO_LIMITS = {"max_queries_per_client": 0}
 ONE_POOL = {"low_priority_nice": 0}  # no lower CPU priority for a client's extra queries (as before issue 14's scheduling)
+BUSY_CORE = "busy core"  # in place of a greedy client: a process spinning SCHED_IDLE (spin())
 # (name, greedy client, settings, build swap)
 PHASES = (("baseline", False, {}, False), ("baseline, limits on", False, LIMITS, False),
           ("greedy, no limits, one pool", True, {**NO_LIMITS, **ONE_POOL}, False),
           ("greedy, no limits", True, NO_LIMITS, False), ("greedy, limits on, one pool", True, {**LIMITS, **ONE_POOL}, False),
           ("greedy, limits on", True, LIMITS, False), ("baseline again", False, {}, False),
-          ("greedy, limits on, build swap", True, LIMITS, True))
+          ("greedy, limits on, build swap", True, LIMITS, True),
+          # no greedy client, but a process spinning at the lowest CPU priority (as the greedy client's query workers
+          # run): what any work on the second core costs the others on this machine, kgapp's part aside
+          ("baseline beside a busy core", BUSY_CORE, {}, False))
 # The greedy client's query: 10,000 rows (the cap), about a second of a worker's time on this machine.
 HEAVY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c }"
 EXTRA = '<http://example.org/load-test> <http://example.org/note> "a later build" .\n'
@@ -378,14 +385,19 @@ def fairness_test(args) -> str:
 
         threads = [threading.Thread(target=client, args=(i, False)) for i in range(args.clients)]
         outside = None
-        if greedy and args.greedy_process:  # a real greedy client runs elsewhere, not on this process's GIL
+        if greedy == BUSY_CORE:
+            import multiprocessing
+
+            outside = multiprocessing.get_context("spawn").Pool(1)
+            outside.apply_async(spin, (stop_at - time.monotonic(),))
+        elif greedy and args.greedy_process:  # a real greedy client runs elsewhere, not on this process's GIL
             import multiprocessing
 
             outside = multiprocessing.get_context("spawn").Pool(1)
             greedy_result = outside.apply_async(greedy_client, (port, args.greedy, stop_at - time.monotonic(),
                                                                args.polite, args.greedy_elsewhere))
         threads += [threading.Thread(target=client, args=(i, True))
-                    for i in range(args.greedy if greedy and not args.greedy_process else 0)]
+                    for i in range(args.greedy if greedy is True and not args.greedy_process else 0)]
         for t in threads:
             t.start()
         swapped = ""
@@ -412,8 +424,10 @@ def fairness_test(args) -> str:
         for t in threads:
             t.join()
         if outside is not None:
-            statuses.update({("greedy", status): n for status, n in greedy_result.get(60).items()})
+            if greedy is True:
+                statuses.update({("greedy", status): n for status, n in greedy_result.get(60).items()})
             outside.close()
+            outside.join()
         server.close()
         if app is not None:
             close_app(app)
@@ -438,6 +452,15 @@ def pooled(rows: list[tuple]) -> list[tuple]:
 
 # Not a star (an aggregate): it runs in a worker, where LOOKUP would be answered in the request thread.
 WARM = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/kgapp/id/code/cpt/64868> ?p ?o }"
+
+
+def spin(seconds: float) -> None:
+    """Keep a core busy for ``seconds`` at the lowest CPU priority (SCHED_IDLE, as a low-priority query worker)."""
+    os.nice(10)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    stop_at = time.monotonic() + seconds
+    while time.monotonic() < stop_at:
+        pass
 
 
 def greedy_client(port: int, connections: int, seconds: float, polite: bool = False, elsewhere: bool = False
