@@ -44,7 +44,7 @@ def _loaded(spec: str, monkeypatch, loader: tuple[object, str], data: Path | Non
     return seen
 
 
-def _graph_counts(store) -> dict[str, int]:
+def graph_counts(store) -> dict[str, int]:
     return {r["g"].value: int(r["n"].value) for r in store.query(GRAPH_COUNTS)}
 
 
@@ -63,7 +63,7 @@ def a_changed_file_reloads_only_its_graphs(path: RemotePath, store, monkeypatch,
     assert after.manifest["build"] != before["build"]
     assert {g for g, k in after.manifest["graph_keys"].items() if before["graph_keys"][g] != k} == {
         changed, str(INFERRED_GRAPH), str(VALIDATION_GRAPH)}
-    assert _graph_counts(after) == _graph_counts(store) and after.triple_count == store.triple_count
+    assert graph_counts(after) == graph_counts(store) and after.triple_count == store.triple_count
 
 
 def a_graph_altered_on_the_server_is_loaded_again(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
@@ -71,9 +71,9 @@ def a_graph_altered_on_the_server_is_loaded_again(path: RemotePath, store, monke
     graph = str(graph_for(Path("ref-nerves.ttl")))
     _loaded(spec, monkeypatch, loader)  # the shipped data served, whatever an earlier test left
     server.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-    assert graph not in _graph_counts(open_store(spec))
+    assert graph not in graph_counts(open_store(spec))
     assert _loaded(spec, monkeypatch, loader) == {graph, UNION_GRAPH}
-    assert _graph_counts(open_store(spec)) == _graph_counts(store)
+    assert graph_counts(open_store(spec)) == graph_counts(store)
 
 
 def the_build_is_checked_while_the_swap_is_announced(path: RemotePath, store, monkeypatch, tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def one_value_in_two_lexical_forms_is_counted_once(path: RemotePath, store, monk
     build(Config.from_mapping({"store": str(embedded), "data_dirs": [data]}))
     expected = open_store(str(embedded))
     served = open_store(path.spec)
-    assert _graph_counts(served) == _graph_counts(expected)
+    assert graph_counts(served) == graph_counts(expected)
     assert (served.triple_count, served.manifest["stats"]) == (expected.triple_count, expected.manifest["stats"])
     build(Config.from_mapping({"store": path.spec}))  # the shipped data again, for the tests after this one
 

@@ -10,7 +10,7 @@ from answers import answer
 from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
-from rebuilds import BULK_SCENARIOS, RemotePath
+from rebuilds import BULK_SCENARIOS, RemotePath, graph_counts
 from swap_probe import (
     EXTRA,
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
@@ -234,3 +234,31 @@ def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_
 @pytest.mark.parametrize("scenario", BULK_SCENARIOS, ids=lambda f: f.__name__)
 def test_a_rebuild(scenario, store, bulk_spec, server, monkeypatch, tmp_path):
     scenario(RemotePath(bulk_spec, server, (BulkLoader, "load"), (BulkLoader, "swap")), store, monkeypatch, tmp_path)
+
+
+def test_a_rebuild_survives_the_server_killed_the_moment_it_returns(tmp_path, monkeypatch):
+    """Nothing of a finished build lives only in the server's memory (the loader and the swap keep no transaction
+    log): Virtuoso killed (SIGKILL) as a rebuild returns comes back serving that build, whole, and nothing else."""
+    from virtuoso import PASSWORD, USER, Virtuoso
+
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    with Virtuoso(tmp_path / "virtuoso") as server:
+        for name, value in (("KGAPP_STORE_USER", USER), ("KGAPP_STORE_PASSWORD", PASSWORD),
+                            ("XDG_DATA_HOME", str(tmp_path / "xdg")), (DIR_ENV, str(server.folder)),
+                            (ISQL_ENV, str(server.sql_port))):
+            monkeypatch.setenv(name, value)
+        spec = f"sparql:{server.auth_url}"
+        build(Config.from_mapping({"store": spec, "data_dirs": [data]}))
+        (data / "zz-extra.ttl").write_text('<urn:kgapp:test:s> <urn:kgapp:test:p> "a later build" .\n', encoding="utf-8")
+        build(Config.from_mapping({"store": spec, "data_dirs": [data]}))  # through staging graphs and the swap
+        built = open_store(spec)
+        expected = (built.manifest["build"], built.triple_count, graph_counts(built))
+        server.process.kill()
+        server.process.wait(timeout=30)
+        server.__enter__()  # the same folder and ports: recovery from its files alone
+        after = open_store(spec)
+        assert (after.manifest["build"], after.triple_count, graph_counts(after)) == expected
+        assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{expected[1]}"')
+        assert staging_left(SparqlClient(Config.from_mapping({"store": spec}).store, 30)) == []
+
