@@ -6,7 +6,8 @@ process stays small (it never loads the app); ``kgapp.web.asgi`` puts it behind 
 granian's own SIGHUP handling (restart its workers, cutting in-flight queries) is replaced by passing the
 signal on to the worker, whose app then looks at `current` on its next request, as under waitress:
 in-flight queries finish on the build they started on. The event loop is uvloop's (a declared dependency
-on Linux and macOS) where it is installed: a kept answer costs the loop a third less than on asyncio's own.
+on Linux and macOS) where it is installed: kept answers went 10-35 % faster than on asyncio's own loop
+(benchmarks/README.md, "Eighth session").
 """
 
 from __future__ import annotations

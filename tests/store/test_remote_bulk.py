@@ -261,4 +261,3 @@ def test_a_rebuild_survives_the_server_killed_the_moment_it_returns(tmp_path, mo
         assert (after.manifest["build"], after.triple_count, graph_counts(after)) == expected
         assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{expected[1]}"')
         assert staging_left(SparqlClient(Config.from_mapping({"store": spec}).store, 30)) == []
-
