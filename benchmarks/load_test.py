@@ -23,8 +23,9 @@ client's extra queries; the baseline again; and the limits again while a new bui
 the load (kgapp build into the served store, then /readyz must name the new build); and the clients alone
 beside a busy core (a process spinning at the lowest CPU priority, as the greedy client's query workers
 run): what any work on the second of two cores costs the others, the bar a greedy phase is read against.
-It reports the
-other clients' latencies per phase, and every status. --phases picks phases by name. --greedy-process
+It reports the other clients' latencies per phase, and every status. The server is `kgapp serve` (granian)
+in its own process, as users run it; --server waitress serves the app in this process instead (the
+reports before 2026-11-29's eighth session). --phases picks phases by name. --greedy-process
 runs the greedy client in a process of its own (a real one is not on the server's interpreter lock), and
 --polite makes it honour Retry-After, which tells the cost of its refusals from that of its queries, and
 --greedy-elsewhere runs that process SCHED_IDLE: on two shared cores its own reading of megabytes of
@@ -603,8 +604,8 @@ def main() -> None:
     parser.add_argument("--greedy-elsewhere", action="store_true",
                         help="--greedy-process at SCHED_IDLE: the greedy client's own reading of its answers off "
                              "the server's cores, as if it ran on another machine")
-    parser.add_argument("--server", choices=("waitress", "granian"), default="waitress",
-                        help="--fairness: waitress in this process, or `kgapp serve` (granian) in its own")
+    parser.add_argument("--server", choices=("waitress", "granian"), default="granian",
+                        help="--fairness: `kgapp serve` (granian) in its own process, or waitress in this one")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
