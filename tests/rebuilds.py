@@ -125,13 +125,21 @@ def one_value_in_two_lexical_forms_is_counted_once(path: RemotePath, store, monk
     expected = open_store(str(embedded))
     served = open_store(path.spec)
     assert graph_counts(served) == graph_counts(expected)
-    assert (served.triple_count, served.manifest["stats"]) == (expected.triple_count, expected.manifest["stats"])
+    got, want = served.manifest, expected.manifest
+    differing = {k: (got["stats"].get(k), want["stats"].get(k)) for k in set(got["stats"]) | set(want["stats"])
+                 if got["stats"].get(k) != want["stats"].get(k)}
+    assert (served.triple_count, got["stats"]) == (expected.triple_count, want["stats"]), (
+        f"served {served.triple_count} triples, embedded {expected.triple_count}; statistics that differ "
+        f"(served, embedded): {differing!r:.2000}; graphs that differ: "
+        f"{ {g: (n, want['graphs'].get(g)) for g, n in got['graphs'].items() if want['graphs'].get(g) != n}!r:.2000}")
     build(Config.from_mapping({"store": path.spec}))  # the shipped data again, for the tests after this one
 
 
 SCENARIOS = [a_changed_file_reloads_only_its_graphs, a_graph_altered_on_the_server_is_loaded_again,
              the_build_is_checked_while_the_swap_is_announced]
 # The bulk path's counts come from its files' lines (kgapp.store.remote.bulk_files), where lexical forms matter.
-# On the portable path (counts from an Oxigraph store) this scenario passed alone but failed twice in the full
-# suite with ../shared on the union's triple count, cause not found yet: left out there until it is.
+# Run on both paths against one Virtuoso, the scenario depends on the server's history: the portable path's run
+# after the bulk path's failed twice in the seventh session's fresh-clone CI (the union's count) and passed in
+# the eighth's; the bulk path's run after the portable path's fails its swap ("Non unique insert on key
+# RDF_QUAD_POGS", the previous build kept). Open: until then it runs on the bulk path only.
 BULK_SCENARIOS = [*SCENARIOS, one_value_in_two_lexical_forms_is_counted_once]
