@@ -121,6 +121,13 @@ class Virtuoso:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
+    def crash_and_restart(self) -> None:
+        """Kill the server (SIGKILL: nothing flushed) and start it again on the same folder and ports."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self.__enter__()
+
     def __exit__(self, *exc) -> None:
         self.stop()
 

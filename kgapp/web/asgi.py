@@ -62,8 +62,9 @@ class LoopFront:
                 if body is None:
                     return  # the client went away
                 posted = Posted(mimetype, body)
-            if posted is not None and len(posted.body) < self.body_cap or scope["method"] == "GET" \
-                    and b"query" in scope["query_string"]:  # (a body over the cap: the app's 413, in a thread)
+            asks = (len(posted.body) < self.body_cap if posted is not None  # over the cap: the app's 413, in a thread
+                    else scope["method"] == "GET" and b"query" in scope["query_string"])
+            if asks:
                 answered = await self._inline(scope, posted)
                 if answered is not None:
                     status, headers, body = answered

@@ -35,12 +35,7 @@ from kgapp.errors import KgappError
 from kgapp.sparql.cache import ResultCache
 from kgapp.sparql.executor import QueryTimeout
 from kgapp.sparql.lane import INLINE, Lane, WouldWait
-from kgapp.sparql.request import (
-    FORM_BODY,
-    DecodedParams,
-    check_urlencoded,
-    parse_request,
-)
+from kgapp.sparql.request import FORM_BODY, DecodedParams, check_urlencoded, parse_request
 from kgapp.sparql.steps import Steps, drive, drive_async
 from kgapp.sparql_text import query_form
 from kgapp.web.context import get_config, get_serving

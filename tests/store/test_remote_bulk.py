@@ -254,9 +254,7 @@ def test_a_rebuild_survives_the_server_killed_the_moment_it_returns(tmp_path, mo
         build(Config.from_mapping({"store": spec, "data_dirs": [data]}))  # through staging graphs and the swap
         built = open_store(spec)
         expected = (built.manifest["build"], built.triple_count, graph_counts(built))
-        server.process.kill()
-        server.process.wait(timeout=30)
-        server.__enter__()  # the same folder and ports: recovery from its files alone
+        server.crash_and_restart()  # recovery from its files alone
         after = open_store(spec)
         assert (after.manifest["build"], after.triple_count, graph_counts(after)) == expected
         assert answer(after, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0][0][1].startswith(f'"{expected[1]}"')
