@@ -117,6 +117,7 @@ def write_remote_build(spec: RemoteSpec, files: Iterable[SourceFile], graphs: It
     # again (kgapp.store.remote.store). Listed first, so that the next build removes it if this cannot.
     old = [union_graph(previous)]
     _list_pending(client, old, STAGED, build_id)
+    say("removing the staging graphs and the previous build's union")
     _drop_staging(client, [*staging.values(), staged_manifest, *old] if bulk else old, say, bulk)
     return final
 

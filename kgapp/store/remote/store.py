@@ -24,7 +24,7 @@ from kgapp.store.base import StoreUnavailable
 from kgapp.store.remote.client import RemoteStoreError, SparqlClient
 from kgapp.store.remote.dataset import check_forwardable, split_dataset
 from kgapp.store.remote.graphs import NO_GRAPH, union_graph
-from kgapp.store.remote.swap_guard import GRACE, SwapGuard, SwapInProgress
+from kgapp.store.remote.swap_guard import RETRY_AFTER, SwapGuard, SwapInProgress
 from kgapp.store.spec import RemoteSpec
 
 MANIFEST_TTL = 10.0  # seconds: a build elsewhere is noticed this quickly (there is no `current` link)
@@ -85,7 +85,7 @@ class RemoteStore:
                 return answer
             elif time.monotonic() > deadline:  # a new build on every try: give up as a swap would
                 raise SwapInProgress("new builds keep being swapped in on the SPARQL server; retry in a few seconds",
-                                     headers={"Retry-After": str(int(GRACE) + 3)})
+                                     headers={"Retry-After": str(RETRY_AFTER)})
 
     def _dataset(self, manifest: dict[str, Any], default_graphs: list[str] | None,
                  named_graphs: list[str] | None) -> list[tuple[str, str]]:
