@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 from answers import answer
@@ -150,6 +151,30 @@ def test_failed_verification_keeps_the_previous_build(bulk_spec, server, virtuos
     with pytest.raises(RemoteQueryError, match="injected"):
         build(Config.from_mapping({"store": bulk_spec}))
     assert open_store(bulk_spec).manifest["build"] == before
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
+def test_loaders_start_on_the_first_files_while_the_rest_is_written(store, bulk_spec, server, virtuoso, monkeypatch):
+    """Files are listed for the loaders as each is whole; a loader that found the list empty before the next file
+    came is started again, and every file is loaded (the build verifies every graph's count)."""
+    events: list[str] = []
+    write, run = bulk_files.write, BulkLoader._isql
+
+    def slow_part(out, *args):  # ~0.3 s a file: the loaders run dry between files
+        time.sleep(0.3)
+        part(out, *args)
+    part = bulk_files._write_part
+    monkeypatch.setattr(bulk_files, "_write_part", slow_part)
+    monkeypatch.setattr(bulk_files, "write", lambda *args: (events.append("writing"), write(*args),
+                                                            events.append("written"))[1])
+    monkeypatch.setattr(BulkLoader, "_isql", lambda self, script, what: (
+        events.append("loader") if script == "rdf_loader_run();\n" else None, run(self, script, what))[1])
+    monkeypatch.setattr(remote_build, "_unchanged", lambda *args: set())  # every named graph loaded again
+    build(Config.from_mapping({"store": bulk_spec}))
+    assert events.index("loader") < events.index("written")
+    assert events.count("loader") > bulk_module.LOADERS + 1  # started again after running dry, and a last pass
+    after = open_store(bulk_spec)
+    assert (after.manifest["graphs"], after.triple_count) == (store.manifest["graphs"], store.triple_count)
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import glob
 import os
+import queue
 import re
 import shlex
 import subprocess
+import time
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ LOAD_TIMEOUT = 3600.0  # seconds for the whole isql run (load and checkpoint)
 # Loaders run at once, each in its own isql session, taking files from the load list in turn (Virtuoso's
 # documentation suggests about one per 2.5 cores; on two cores, two finished 20-25 % sooner than one).
 LOADERS = 2
+BATCH = 0.05  # seconds a file waits for others to be listed with it
 ERROR_MARK = "kgapp-load-error: "
 _SQL_PORT = re.compile(r"^(?:[A-Za-z0-9.\-]+:)?[0-9]+$")
 
@@ -85,13 +88,23 @@ class BulkLoader:
         if not self.folder.is_dir():
             raise RemoteStoreError(f"{DIR_ENV} names {self.folder}, which is not a folder")
         prefix = self.folder / f"kgapp-{uuid.uuid4().hex[:12]}-"
+        ready: queue.Queue[tuple[Path, str] | None] = queue.Queue()
+
+        def tell(path: Path, graph: str | None) -> None:  # a file is whole: list it for the loaders
+            target = targets[UNION_GRAPH] if graph is None else targets.get(graph)
+            if target is not None:
+                ready.put((path, target))
+
+        def write() -> bulk_files.GraphFiles:
+            try:
+                return bulk_files.write(prefix, files, graphs, base_iri, tell)
+            finally:
+                ready.put(None)
         try:
-            written = bulk_files.write(prefix, files, graphs, base_iri)
-            load = {**{p: targets[UNION_GRAPH] for p in written.union},
-                    **{p: targets[g] for g, p in written.named.items() if g in targets}}
-            with ThreadPoolExecutor(1) as pool:
-                counted = pool.submit(bulk_files.count, written)
-                self._run(load)
+            with ThreadPoolExecutor(2) as pool:
+                writing = pool.submit(write)
+                counted = pool.submit(lambda: bulk_files.count(writing.result()))
+                self._run(ready)
                 return counted.result()
         finally:
             for path in self.folder.glob(glob.escape(prefix.name) + "*"):
@@ -114,22 +127,43 @@ class BulkLoader:
         self._isql("log_enable(2, 1);\n" + "".join(f"{_delete(g)}\n" for g in graphs) + "checkpoint;\n",
                    "removing the staging graphs")
 
-    def _run(self, files: dict[Path, str]) -> None:
-        """List the files, run LOADERS loaders at once (each takes the next file left), then checkpoint and
-        check that every file loaded; the files' entries are removed from the load list whatever happens."""
-        names = ", ".join(sql_string(str(p)) for p in files)
-        self._isql("".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in files.items()),
-                   "listing the files for Virtuoso's bulk loader")
+    def _run(self, ready: queue.Queue[tuple[Path, str] | None]) -> None:
+        """List each file (path → its graph) as it comes from ``ready`` (None: no more) and keep LOADERS loaders on
+        the list meanwhile (each takes the next file left; one that found the list empty before the next file came
+        is started again), then checkpoint and check that every file loaded; the files' entries are removed from
+        the load list whatever happens."""
+        listed: list[Path] = []
         try:
             with ThreadPoolExecutor(LOADERS) as pool:
-                for loader in [pool.submit(self._isql, "rdf_loader_run();\n", "Virtuoso's bulk loader")
-                               for _ in range(min(LOADERS, len(files)))]:
+                loaders: list[Future[None]] = []
+                more = True
+                while more:
+                    batch = [ready.get()]
+                    time.sleep(BATCH)  # files come every few ms: one isql run lists the ones written meanwhile
+                    while not ready.empty():
+                        batch.append(ready.get())
+                    more = None not in batch
+                    added = [item for item in batch if item is not None]
+                    if added:
+                        self._isql("".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in added),
+                                   "listing the files for Virtuoso's bulk loader")
+                        listed += [p for p, _ in added]
+                    for loader in [f for f in loaders if f.done()]:
+                        loaders.remove(loader)
+                        loader.result()
+                    loaders += [pool.submit(self._isql, "rdf_loader_run();\n", "Virtuoso's bulk loader")
+                                for _ in range(LOADERS - len(loaders) if added else 0)]
+                for loader in loaders:
                     loader.result()
+            if listed:  # one more pass: a loader may have found the list empty just as the last files came
+                self._isql("rdf_loader_run();\n", "Virtuoso's bulk loader")
         finally:
-            self._isql("checkpoint;\n"
-                       f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
-                       f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
-                       f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n", "Virtuoso's bulk loader")
+            if listed:
+                names = ", ".join(sql_string(str(p)) for p in listed)
+                self._isql("checkpoint;\n"
+                           f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
+                           f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
+                           f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n", "Virtuoso's bulk loader")
 
     def _isql(self, script: str, what: str) -> None:
         """Run ``script`` through isql; RemoteQueryError (its first errors, the password masked) if any statement failed."""

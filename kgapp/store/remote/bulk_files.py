@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,9 +39,11 @@ class GraphFiles:
     union: list[Path]
 
 
-def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]], base_iri: str) -> GraphFiles:
-    """Write ``prefix``-named files into its folder: the union's first (the bulk loader takes files in name order,
-    the largest first keeps two loaders busy), then one per named graph."""
+def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]], base_iri: str,
+          ready: Callable[[Path, str | None], None] = lambda path, graph: None) -> GraphFiles:
+    """Write ``prefix``-named files into its folder, one per named graph, and the union's: ``ready(path, graph)``
+    is told of each file as soon as it is whole (``graph`` None: a file of the union's), so that loaders can
+    start on it while the rest is written. The union's file of graphs with blank nodes is whole last."""
     by_graph: dict[str, list[SourceFile | Graph]] = {}
     for source in files:
         by_graph.setdefault(str(source.graph), []).append(source)
@@ -51,19 +53,22 @@ def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str,
     union: list[Path] = []
     blank = Path(f"{prefix}0-union.nt")
     with open(blank, "wb") as together:
-        union.append(blank)
         for i, (name, parts) in enumerate(by_graph.items()):
             path = named[name] = Path(f"{prefix}2-{i:04d}.nt")
             with open(path, "wb") as out:
                 for part in parts:
                     _write_part(out, part, name, base_iri)
+            ready(path, name)
             if all(isinstance(p, SourceFile) and loads_natively(p, base_iri) for p in parts):
                 link = Path(f"{prefix}1-{i:04d}.nt")
                 os.link(path, link)  # no blank node: loaded on its own into the union too
                 union.append(link)
+                ready(link, None)
             else:
                 with open(path, "rb") as copy:
                     shutil.copyfileobj(copy, together)
+    union.insert(0, blank)
+    ready(blank, None)
     return GraphFiles(named, union)
 
 
