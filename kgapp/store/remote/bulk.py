@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rdflib import Graph
 
@@ -49,6 +49,7 @@ LOAD_TIMEOUT = 3600.0  # seconds for the whole isql run (load and checkpoint)
 LOADERS = 2
 BATCH = 0.05  # seconds a file waits for others to be listed with it
 ERROR_MARK = "kgapp-load-error: "
+DEADLOCKED = "kgapp-deadlocked: "
 _SQL_PORT = re.compile(r"^(?:[A-Za-z0-9.\-]+:)?[0-9]+$")
 
 
@@ -57,6 +58,16 @@ def sql_string(text: str) -> str:
     if any(c in text for c in "\0\n\r$;"):
         raise RemoteStoreError(f"kgapp will not pass {text!r} to isql (newline, $ or ; in a path or IRI)")
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file listed for the loaders: the graph it goes into, and what it is: a named graph's (the only file of
+    its graph), a union's without blank nodes, or the union's of the graphs with blank nodes."""
+
+    path: Path
+    target: str
+    kind: Literal["graph", "union", "blank"]
 
 
 @dataclass(frozen=True)
@@ -88,12 +99,12 @@ class BulkLoader:
         if not self.folder.is_dir():
             raise RemoteStoreError(f"{DIR_ENV} names {self.folder}, which is not a folder")
         prefix = self.folder / f"kgapp-{uuid.uuid4().hex[:12]}-"
-        ready: queue.Queue[tuple[Path, str] | None] = queue.Queue()
+        ready: queue.Queue[Listed | None] = queue.Queue()
 
-        def tell(path: Path, graph: str | None) -> None:  # a file is whole: list it for the loaders
+        def tell(path: Path, graph: str | None, blank: bool) -> None:  # a file is whole: list it for the loaders
             target = targets[UNION_GRAPH] if graph is None else targets.get(graph)
             if target is not None:
-                ready.put((path, target))
+                ready.put(Listed(path, target, "graph" if graph is not None else "blank" if blank else "union"))
 
         def write() -> bulk_files.GraphFiles:
             try:
@@ -127,15 +138,15 @@ class BulkLoader:
         self._isql("log_enable(2, 1);\n" + "".join(f"{_delete(g)}\n" for g in graphs) + "checkpoint;\n",
                    "removing the staging graphs")
 
-    def _run(self, ready: queue.Queue[tuple[Path, str] | None]) -> None:
-        """List each file (path → its graph) as it comes from ``ready`` (None: no more) and keep LOADERS loaders on
-        the list meanwhile (each takes the next file left; one that found the list empty before the next file came
-        is started again), then checkpoint and check that every file loaded; the files' entries are removed from
-        the load list whatever happens."""
-        listed: list[Path] = []
+    def _run(self, ready: queue.Queue[Listed | None]) -> None:
+        """List each file as it comes from ``ready`` (None: no more) and keep LOADERS loaders on the list meanwhile
+        (each takes the next file left; one that found the list empty before the next file came is started again),
+        a last pass (and files whose load deadlocked, loaded again), then checkpoint and check that every file
+        loaded; the files' entries are removed from the load list whatever happens."""
+        listed: dict[str, Listed] = {}
         try:
             with ThreadPoolExecutor(LOADERS) as pool:
-                loaders: list[Future[None]] = []
+                loaders: list[Future[str]] = []
                 more = True
                 while more:
                     batch = [ready.get()]
@@ -145,9 +156,9 @@ class BulkLoader:
                     more = None not in batch
                     added = [item for item in batch if item is not None]
                     if added:
-                        self._isql("".join(f"DB.DBA.ld_add({sql_string(str(p))}, {sql_string(g)});\n" for p, g in added),
-                                   "listing the files for Virtuoso's bulk loader")
-                        listed += [p for p, _ in added]
+                        self._isql("".join(f"DB.DBA.ld_add({sql_string(str(f.path))}, {sql_string(f.target)});\n"
+                                           for f in added), "listing the files for Virtuoso's bulk loader")
+                        listed.update((str(f.path), f) for f in added)
                     for loader in [f for f in loaders if f.done()]:
                         loaders.remove(loader)
                         loader.result()
@@ -156,17 +167,33 @@ class BulkLoader:
                 for loader in loaders:
                     loader.result()
             if listed:  # one more pass: a loader may have found the list empty just as the last files came
-                self._isql("rdf_loader_run();\n", "Virtuoso's bulk loader")
+                out = self._isql(f"rdf_loader_run();\nSELECT concat('{DEADLOCKED[:4]}', '{DEADLOCKED[4:]}', ll_file) "
+                                 f"FROM DB.DBA.load_list WHERE ll_file IN ({_quoted(listed)}) AND ll_error LIKE '40001%';\n",
+                                 "Virtuoso's bulk loader")
+                self._load_again([listed[line.split(DEADLOCKED, 1)[1].strip()] for line in out.splitlines()
+                                  if DEADLOCKED in line])
         finally:
             if listed:
-                names = ", ".join(sql_string(str(p)) for p in listed)
+                names = _quoted(listed)
                 self._isql("checkpoint;\n"
                            f"SELECT concat('kgapp-load', '-error: ', ll_file, ' ', ll_error) FROM DB.DBA.load_list "
                            f"WHERE ll_file IN ({names}) AND (ll_error IS NOT NULL OR ll_state <> 2);\n"
                            f"DELETE FROM DB.DBA.load_list WHERE ll_file IN ({names});\n", "Virtuoso's bulk loader")
 
-    def _isql(self, script: str, what: str) -> None:
-        """Run ``script`` through isql; RemoteQueryError (its first errors, the password masked) if any statement failed."""
+    def _load_again(self, deadlocked: list[Listed]) -> None:
+        """Files whose load two loaders deadlocked (Virtuoso's ld_file records a deadlock as the file's error and
+        does not retry it; the rows it loaded stay): a named graph's file, its graph's only one, into its graph
+        emptied; a union's file without blank nodes as it is (its triples merge). The union's file of blank nodes
+        stays failed: loaded twice, it would hold each of its blank nodes twice."""
+        again = [f for f in deadlocked if f.kind != "blank"]
+        if again:
+            self._isql("log_enable(2, 1);\n" + "".join(f"{_delete(f.target)}\n" for f in again if f.kind == "graph")
+                       + f"UPDATE DB.DBA.load_list SET ll_state = 0, ll_error = NULL WHERE ll_file IN "
+                       f"({_quoted({str(f.path): f for f in again})});\nrdf_loader_run();\n", "Virtuoso's bulk loader")
+
+    def _isql(self, script: str, what: str) -> str:
+        """Run ``script`` through isql and return what it printed; RemoteQueryError (its first errors, the password
+        masked) if any statement failed."""
         user, password = os.environ.get(USER_ENV) or "dba", os.environ.get(PASSWORD_ENV, "")
         try:
             done = subprocess.run([*self.command, user, password], input=script, text=True, capture_output=True,
@@ -181,6 +208,11 @@ class BulkLoader:
             detail = "; ".join(errors[:3]) or out.strip()[-500:]
             detail = detail.replace(password, "…") if password else detail
             raise RemoteQueryError(f"{what} failed (isql exit {done.returncode}): {detail}")
+        return out
+
+
+def _quoted(files: dict[str, Listed]) -> str:
+    return ", ".join(sql_string(path) for path in files)
 
 
 def _delete(graph: str) -> str:

@@ -40,10 +40,11 @@ class GraphFiles:
 
 
 def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str, Graph]], base_iri: str,
-          ready: Callable[[Path, str | None], None] = lambda path, graph: None) -> GraphFiles:
-    """Write ``prefix``-named files into its folder, one per named graph, and the union's: ``ready(path, graph)``
-    is told of each file as soon as it is whole (``graph`` None: a file of the union's), so that loaders can
-    start on it while the rest is written. The union's file of graphs with blank nodes is whole last."""
+          ready: Callable[[Path, str | None, bool], None] = lambda path, graph, blank: None) -> GraphFiles:
+    """Write ``prefix``-named files into its folder, one per named graph, and the union's: ``ready(path, graph,
+    blank)`` is told of each file as soon as it is whole (``graph`` None: a file of the union's; ``blank``: it may
+    hold blank nodes), so that loaders can start on it while the rest is written. The union's file of the graphs
+    with blank nodes is whole last."""
     by_graph: dict[str, list[SourceFile | Graph]] = {}
     for source in files:
         by_graph.setdefault(str(source.graph), []).append(source)
@@ -58,17 +59,18 @@ def write(prefix: Path, files: Iterable[SourceFile], graphs: Iterable[tuple[str,
             with open(path, "wb") as out:
                 for part in parts:
                     _write_part(out, part, name, base_iri)
-            ready(path, name)
-            if all(isinstance(p, SourceFile) and loads_natively(p, base_iri) for p in parts):
+            native = all(isinstance(p, SourceFile) and loads_natively(p, base_iri) for p in parts)
+            ready(path, name, not native)
+            if native:
                 link = Path(f"{prefix}1-{i:04d}.nt")
                 os.link(path, link)  # no blank node: loaded on its own into the union too
                 union.append(link)
-                ready(link, None)
+                ready(link, None, False)
             else:
                 with open(path, "rb") as copy:
                     shutil.copyfileobj(copy, together)
     union.insert(0, blank)
-    ready(blank, None)
+    ready(blank, None, True)
     return GraphFiles(named, union)
 
 
