@@ -116,6 +116,8 @@ class LoopFront:
     def _kept(self, scope: Scope) -> Kept | None:
         """A kept answer to this GET, found without building its WSGI environ (a third of a hit's cost)."""
         assert self.lean is not None
+        if self.lean.serving.current.responses is None:
+            return None  # no answers kept (result_cache off): nothing to look for
         key, forwarded_for = response_key_of(scope, self.script_name)
         client = scope.get("client")
         return self.lean.kept(key, self.lean.fairness.client_id(client[0] if client else None, forwarded_for))
