@@ -10,11 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from a2wsgi.wsgi import build_environ
+from test_asgi import JSON, LOOKUP, q, scope_of
 
 from kgapp.web import asgi
 from kgapp.web.kept import response_key, response_key_of
-
-from test_asgi import JSON, LOOKUP, q, scope_of
 
 SCOPES = [  # (scope changes, extra headers, SCRIPT_NAME variable)
     ({}, [], ""),
