@@ -114,7 +114,7 @@ class LoopFront:
         return b"".join(parts)
 
     def _kept(self, scope: Scope) -> Kept | None:
-        """A kept answer to this GET, found without building its WSGI environ (a third of a hit's cost)."""
+        """A kept answer to this GET, found without building its WSGI environ (about half of a hit's cost)."""
         assert self.lean is not None
         if self.lean.serving.current.responses is None:
             return None  # no answers kept (result_cache off): nothing to look for

@@ -178,6 +178,21 @@ def test_loaders_start_on_the_first_files_while_the_rest_is_written(store, bulk_
     assert staging_left(server) == [] and loader_files(virtuoso) == []
 
 
+def test_a_source_with_no_triples_builds(store, bulk_spec, server, virtuoso, tmp_path):
+    """Its graph's file is empty: listed and loaded like any other, its graph counted with 0 triples."""
+    data = tmp_path / "data"
+    shutil.copytree(resource_dir("data"), data)
+    (data / "ref-empty.ttl").write_text("@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n", encoding="utf-8")
+    try:
+        build(Config.from_mapping({"store": bulk_spec, "data_dirs": [data]}))
+        built = open_store(bulk_spec)
+        assert [n for g, n in built.manifest["graphs"].items() if g.endswith("/ref-empty")] == [0]
+        assert built.triple_count == store.triple_count
+    finally:
+        build(Config.from_mapping({"store": bulk_spec}))  # the shipped data again, for the tests after this one
+    assert staging_left(server) == [] and loader_files(virtuoso) == []
+
+
 DEADLOCKED = {  # a file of each kind, as the load list names it
     "graph": "ll_file LIKE '%/kgapp-%-2-0000.nt'",  # the ontology's graph: blank nodes
     "union": "ll_file = (SELECT TOP 1 ll_file FROM DB.DBA.load_list WHERE ll_file LIKE '%/kgapp-%-1-%')",

@@ -4,9 +4,10 @@ Set ``KGAPP_REMOTE_BULK_DIR`` to a folder the server's ``DirsAllowed`` lists (it
 that path, so the folder must be the same on both sides) and ``KGAPP_REMOTE_ISQL`` to the server's
 SQL port (``1111``, ``host:1111``) or a full isql command (``isql-vt 1111``). The user and password
 are ``KGAPP_STORE_USER`` / ``KGAPP_STORE_PASSWORD``. The build is written as N-Triples files straight
-from its sources (kgapp.store.remote.bulk_files: no in-memory store), each loaded into the staging
-graph the SPARQL Update path would fill (``DB.DBA.ld_add`` + ``rdf_loader_run`` + ``checkpoint``),
-the counts read back from the files while the loaders run. The script goes to isql on stdin (no
+from its sources (kgapp.store.remote.bulk_files: no in-memory store), each listed for the loaders as
+soon as it is written and loaded into the staging graph the SPARQL Update path would fill
+(``DB.DBA.ld_add`` + ``rdf_loader_run`` + ``checkpoint``), the counts read back from the files while
+the loaders run. The script goes to isql on stdin (no
 shell), every SQL string is quoted, and the files are removed whatever happens.
 
 The swap on this path is one SQL transaction (``swap``): each served graph's quads deleted and its
