@@ -11,7 +11,7 @@ from answers import answer
 from first_build import assert_a_killed_one_is_dropped_by_the_next, assert_loaded_in_place
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
-from rebuilds import SCENARIOS, RemotePath, graph_counts
+from rebuilds import BULK_SCENARIOS, RemotePath, graph_counts
 from swap_probe import (
     EXTRA,
     assert_a_reader_that_knew_the_old_build_is_answered_by_the_new,
@@ -306,7 +306,7 @@ def test_a_reader_that_knew_the_old_build_is_answered_by_the_new(bulk_spec, tmp_
 
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("scenario", BULK_SCENARIOS, ids=lambda f: f.__name__)
 def test_a_rebuild(scenario, store, bulk_spec, server, monkeypatch, tmp_path):
     scenario(RemotePath(bulk_spec, server, (BulkLoader, "load"), (BulkLoader, "swap")), store, monkeypatch, tmp_path)
 
