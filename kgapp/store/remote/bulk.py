@@ -193,7 +193,7 @@ class BulkLoader:
         if again:
             self._isql("log_enable(2, 1);\n" + "".join(f"{_delete(f.target)}\n" for f in again if f.kind == "graph")
                        + f"UPDATE DB.DBA.load_list SET ll_state = 0, ll_error = NULL WHERE ll_file IN "
-                       f"({_quoted({str(f.path): f for f in again})});\nrdf_loader_run();\n", "Virtuoso's bulk loader")
+                       f"({_quoted(str(f.path) for f in again)});\nrdf_loader_run();\n", "Virtuoso's bulk loader")
 
     def _isql(self, script: str, what: str) -> str:
         """Run ``script`` through isql and return what it printed; RemoteQueryError (its first errors, the password
@@ -215,8 +215,8 @@ class BulkLoader:
         return out
 
 
-def _quoted(files: dict[str, Listed]) -> str:
-    return ", ".join(sql_string(path) for path in files)
+def _quoted(paths: Iterable[str]) -> str:
+    return ", ".join(sql_string(path) for path in paths)
 
 
 def _delete(graph: str) -> str:
